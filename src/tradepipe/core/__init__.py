@@ -1,0 +1,1 @@
+"""The nine stages as plain functions over domain types."""

@@ -1,0 +1,62 @@
+"""Market values: what discovery finds and what fetch stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class MarketSnapshot:
+    """One venue's ticker for one symbol at discovery time."""
+
+    venue: str
+    symbol: str
+    base: str
+    quote: str
+    last: float
+    bid: float
+    ask: float
+    quote_volume: float
+
+    @property
+    def spread_bps(self) -> float:
+        mid = (self.bid + self.ask) / 2
+        return (self.ask - self.bid) / mid * 10_000 if mid > 0 else float("inf")
+
+
+@dataclass(frozen=True, slots=True)
+class UniverseEntry:
+    venue: str
+    symbol: str
+    rank: int
+    quote_volume: float
+    last: float
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """A slice of the universe processed together (one fetch call, one Dask task)."""
+
+    index: int
+    entries: tuple[UniverseEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Universe:
+    as_of_ms: int
+    entries: tuple[UniverseEntry, ...]
+    batches: tuple[Batch, ...]
+    rejected: tuple[tuple[str, str, str], ...] = ()  # (venue, symbol, reason)
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetRef:
+    """A small reference to candles on disk: passed between tasks instead of frames."""
+
+    path: str
+    content_hash: str
+    timeframe: str
+    batch_index: int
+    symbols: tuple[tuple[str, str], ...]  # (venue, symbol)
+    rows: int
+    as_of_ms: int
