@@ -1,0 +1,85 @@
+"""The one frozen ``Settings`` object."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from tradepipe.config.sections import (
+    DaskSection,
+    DiscoverySection,
+    LiveSection,
+    MarketDataSection,
+    PaperSection,
+    QualitySection,
+    RiskSection,
+    SimSection,
+    StrategySection,
+)
+
+TOML_DATA: ContextVar[dict[str, Any]] = ContextVar("TOML_DATA", default={})
+
+
+class _TomlDataSource(PydanticBaseSettingsSource):
+    """Feeds the parsed TOML document (set by ``load_settings``) below env and explicit overrides."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return TOML_DATA.get().get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(TOML_DATA.get())
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TRADEPIPE_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    mode: Literal["paper", "live"] = "paper"
+    state_dir: Path = Path("state")
+    database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite in state_dir")
+    seed: int = Field(7, ge=0)
+
+    sim: SimSection = SimSection()
+    paper: PaperSection = PaperSection()
+    discovery: DiscoverySection = DiscoverySection()
+    marketdata: MarketDataSection = MarketDataSection()
+    quality: QualitySection = QualitySection()
+    strategy: StrategySection = StrategySection()
+    risk: RiskSection = RiskSection()
+    dask: DaskSection = DaskSection()
+    live: LiveSection = LiveSection()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, _TomlDataSource(settings_cls)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.strategy.fast >= self.strategy.slow:
+            raise ValueError("strategy.fast must be smaller than strategy.slow")
+        if self.strategy.min_atr_pct >= self.strategy.max_atr_pct:
+            raise ValueError("strategy.min_atr_pct must be smaller than strategy.max_atr_pct")
+        if self.mode == "live" and not self.live.enabled:
+            raise ValueError("mode = 'live' needs [live] enabled = true (an explicit opt-in)")
+        return self
+
+    @property
+    def ledger_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.state_dir / 'ledger.db').as_posix()}"
+
+    @property
+    def prefect_home(self) -> Path:
+        return self.state_dir / "prefect"

@@ -1,0 +1,1 @@
+"""Stage 7: positions, their accounting, and exit rules."""

@@ -1,0 +1,66 @@
+"""Ledger arithmetic: how one fill changes a position and the cash (Decimal throughout)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+from tradepipe.domain.money import ZERO
+from tradepipe.domain.orders import Fill, Side
+from tradepipe.domain.portfolio import Position
+from tradepipe.errors import LedgerError
+
+
+def base_and_quote(symbol: str) -> tuple[str, str]:
+    base, _, quote = symbol.partition("/")
+    return base, quote.split(":")[0]
+
+
+def apply_fill(
+    position: Position | None,
+    fill: Fill,
+    *,
+    stop_loss: Decimal | None = None,
+    take_profit: Decimal | None = None,
+) -> tuple[Position, Decimal]:
+    """Return the position after ``fill`` and the change in quote cash (spot, long only).
+
+    Fees in the quote currency reduce cash; fees in the base currency reduce the amount received.
+    Selling more than is held raises ``LedgerError``: the ledger never goes short by accident.
+    """
+    base, quote = base_and_quote(fill.symbol)
+    quote_fee = fill.fee if fill.fee_currency == quote else ZERO
+    base_fee = fill.fee if fill.fee_currency == base else ZERO
+    current = position or Position(fill.venue, fill.symbol, ZERO, ZERO, None, None, fill.timestamp_ms)
+    notional = fill.amount * fill.price
+    if fill.side is Side.BUY:
+        received = fill.amount - base_fee
+        amount = current.amount + received
+        cost_basis = current.amount * current.average_price + notional
+        opened = current.opened_at_ms if current.amount > 0 else fill.timestamp_ms
+        updated = replace(
+            current,
+            amount=amount,
+            average_price=cost_basis / amount if amount > 0 else ZERO,
+            stop_loss=stop_loss if stop_loss is not None else current.stop_loss,
+            take_profit=take_profit if take_profit is not None else current.take_profit,
+            opened_at_ms=opened,
+            realized_pnl=current.realized_pnl - quote_fee,
+        )
+        return updated, -(notional + quote_fee)
+    sold = fill.amount + base_fee
+    if sold > current.amount:
+        raise LedgerError(
+            f"fill {fill.venue}/{fill.trade_id} sells {sold} {base} but the ledger holds {current.amount}"
+        )
+    remaining = current.amount - sold
+    pnl = fill.amount * (fill.price - current.average_price) - quote_fee - base_fee * current.average_price
+    updated = replace(
+        current,
+        amount=remaining,
+        average_price=current.average_price if remaining > 0 else ZERO,
+        stop_loss=current.stop_loss if remaining > 0 else None,
+        take_profit=current.take_profit if remaining > 0 else None,
+        realized_pnl=current.realized_pnl + pnl,
+    )
+    return updated, notional - quote_fee
