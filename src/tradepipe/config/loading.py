@@ -13,6 +13,8 @@ from tradepipe.config.settings import TOML_DATA, Settings
 from tradepipe.errors import ConfigurationError
 
 DEFAULT_CONFIG_NAME = "tradepipe.toml"
+
+
 def config_path(explicit: Path | None = None) -> Path | None:
     """The TOML file to read: ``explicit``, else ``$TRADEPIPE_CONFIG``, else ``./tradepipe.toml`` if present."""
     if explicit is not None:

@@ -22,23 +22,21 @@ from tradepipe.config.sections import (
     StrategySection,
 )
 
-TOML_DATA: ContextVar[dict[str, Any]] = ContextVar("TOML_DATA", default={})
+TOML_DATA: ContextVar[dict[str, Any] | None] = ContextVar("TOML_DATA", default=None)
 
 
 class _TomlDataSource(PydanticBaseSettingsSource):
     """Feeds the parsed TOML document (set by ``load_settings``) below env and explicit overrides."""
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return TOML_DATA.get().get(field_name), field_name, False
+        return (TOML_DATA.get() or {}).get(field_name), field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return dict(TOML_DATA.get())
+        return dict(TOML_DATA.get() or {})
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="TRADEPIPE_", env_nested_delimiter="__", extra="forbid", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="TRADEPIPE_", env_nested_delimiter="__", extra="forbid", frozen=True)
 
     mode: Literal["paper", "live"] = "paper"
     state_dir: Path = Path("state")

@@ -37,9 +37,7 @@ class OrderStatus(StrEnum):
     UNKNOWN = "unknown"
 
 
-TERMINAL_STATUSES = frozenset(
-    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
-)
+TERMINAL_STATUSES = frozenset({OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED})
 
 
 @dataclass(frozen=True, slots=True)
