@@ -1,0 +1,1 @@
+"""Thin Prefect tasks: one call into ``tradepipe`` each; retries, caching and artifacts are declared here."""

@@ -1,6 +1,6 @@
 """Frozen domain values: no I/O, no framework imports."""
 
-from tradepipe.domain.market import Batch, DatasetRef, MarketSnapshot, Universe, UniverseEntry
+from tradepipe.domain.market import Batch, DatasetRef, MarketRules, MarketSnapshot, Universe, UniverseEntry
 from tradepipe.domain.money import to_decimal, to_float
 from tradepipe.domain.orders import (
     Fill,
@@ -24,6 +24,7 @@ __all__ = [
     "Direction",
     "Fill",
     "IntentPurpose",
+    "MarketRules",
     "MarketSnapshot",
     "Order",
     "OrderIntent",

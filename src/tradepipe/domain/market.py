@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,3 +61,14 @@ class DatasetRef:
     symbols: tuple[tuple[str, str], ...]  # (venue, symbol)
     rows: int
     as_of_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarketRules:
+    """A venue's trading rules for one symbol, applied last when sizing."""
+
+    amount_quantum: Decimal
+    price_quantum: Decimal
+    min_amount: Decimal
+    min_cost: Decimal
+    taker_fee: Decimal

@@ -15,14 +15,15 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    Numeric,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
 
-MONEY = Numeric(38, 18)
+from tradepipe.adapters.storage.types import money
+
+MONEY = money()
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from tradepipe.adapters.storage.types import money
+
 
 revision = '0001'
 down_revision = None
@@ -22,19 +24,19 @@ def upgrade() -> None:
     op.create_table('balances',
     sa.Column('venue', sa.String(length=64), nullable=False),
     sa.Column('asset', sa.String(length=32), nullable=False),
-    sa.Column('total', sa.Numeric(precision=38, scale=18), nullable=False),
+    sa.Column('total', money(), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('venue', 'asset', name=op.f('pk_balances'))
     )
     op.create_table('positions',
     sa.Column('venue', sa.String(length=64), nullable=False),
     sa.Column('symbol', sa.String(length=64), nullable=False),
-    sa.Column('amount', sa.Numeric(precision=38, scale=18), nullable=False),
-    sa.Column('average_price', sa.Numeric(precision=38, scale=18), nullable=False),
-    sa.Column('stop_loss', sa.Numeric(precision=38, scale=18), nullable=True),
-    sa.Column('take_profit', sa.Numeric(precision=38, scale=18), nullable=True),
+    sa.Column('amount', money(), nullable=False),
+    sa.Column('average_price', money(), nullable=False),
+    sa.Column('stop_loss', money(), nullable=True),
+    sa.Column('take_profit', money(), nullable=True),
     sa.Column('opened_at_ms', sa.BigInteger(), nullable=False),
-    sa.Column('realized_pnl', sa.Numeric(precision=38, scale=18), nullable=False),
+    sa.Column('realized_pnl', money(), nullable=False),
     sa.Column('is_open', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('venue', 'symbol', name=op.f('pk_positions'))
     )
@@ -63,7 +65,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('equity', sa.Numeric(precision=38, scale=18), nullable=True),
+    sa.Column('equity', money(), nullable=True),
     sa.Column('summary', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('run_id', name=op.f('pk_runs')),
     sa.UniqueConstraint('cycle', name=op.f('uq_runs_cycle'))
@@ -94,10 +96,10 @@ def upgrade() -> None:
     sa.Column('side', sa.String(length=8), nullable=False),
     sa.Column('order_type', sa.String(length=16), nullable=False),
     sa.Column('purpose', sa.String(length=16), nullable=False),
-    sa.Column('amount', sa.Numeric(precision=38, scale=18), nullable=False),
-    sa.Column('reference_price', sa.Numeric(precision=38, scale=18), nullable=False),
-    sa.Column('stop_loss', sa.Numeric(precision=38, scale=18), nullable=True),
-    sa.Column('take_profit', sa.Numeric(precision=38, scale=18), nullable=True),
+    sa.Column('amount', money(), nullable=False),
+    sa.Column('reference_price', money(), nullable=False),
+    sa.Column('stop_loss', money(), nullable=True),
+    sa.Column('take_profit', money(), nullable=True),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
@@ -143,9 +145,9 @@ def upgrade() -> None:
     sa.Column('client_order_id', sa.String(length=64), nullable=False),
     sa.Column('symbol', sa.String(length=64), nullable=False),
     sa.Column('side', sa.String(length=8), nullable=False),
-    sa.Column('amount', sa.Numeric(precision=38, scale=18), nullable=False),
-    sa.Column('price', sa.Numeric(precision=38, scale=18), nullable=False),
-    sa.Column('fee', sa.Numeric(precision=38, scale=18), nullable=False),
+    sa.Column('amount', money(), nullable=False),
+    sa.Column('price', money(), nullable=False),
+    sa.Column('fee', money(), nullable=False),
     sa.Column('fee_currency', sa.String(length=16), nullable=False),
     sa.Column('timestamp_ms', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['client_order_id'], ['order_intents.client_order_id'], name=op.f('fk_fills_client_order_id_order_intents')),
@@ -160,9 +162,9 @@ def upgrade() -> None:
     sa.Column('symbol', sa.String(length=64), nullable=False),
     sa.Column('side', sa.String(length=8), nullable=False),
     sa.Column('order_type', sa.String(length=16), nullable=False),
-    sa.Column('amount', sa.Numeric(precision=38, scale=18), nullable=False),
-    sa.Column('filled', sa.Numeric(precision=38, scale=18), nullable=False),
-    sa.Column('average_price', sa.Numeric(precision=38, scale=18), nullable=True),
+    sa.Column('amount', money(), nullable=False),
+    sa.Column('filled', money(), nullable=False),
+    sa.Column('average_price', money(), nullable=True),
     sa.Column('status', sa.String(length=24), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
@@ -176,8 +178,8 @@ def upgrade() -> None:
     sa.Column('reconciliation_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('asset', sa.String(length=32), nullable=False),
-    sa.Column('ledger_value', sa.Numeric(precision=38, scale=18), nullable=False),
-    sa.Column('counterparty_value', sa.Numeric(precision=38, scale=18), nullable=False),
+    sa.Column('ledger_value', money(), nullable=False),
+    sa.Column('counterparty_value', money(), nullable=False),
     sa.Column('action', sa.String(length=32), nullable=False),
     sa.ForeignKeyConstraint(['reconciliation_id'], ['reconciliations.id'], name=op.f('fk_reconciliation_diffs_reconciliation_id_reconciliations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reconciliation_diffs'))

@@ -1,0 +1,321 @@
+"""An in-memory trading account that fills orders against an order book.
+
+Shared by ``SimExchange`` (the simulated venue's own account) and ``PaperBroker`` (a paper wallet
+against any venue's book). Wallet arithmetic is Decimal; the ccxt-shaped dicts it returns carry floats.
+
+Rules: market orders walk the book and pay the taker fee; whatever the book cannot fill is canceled
+(status ``canceled`` with ``filled > 0``; an order that would fill nothing is rejected). Limit orders
+take what is marketable up to their price (taker) and rest as ``open``; a resting order fills in full
+at its price (maker fee) once the book crosses it, checked at every account read. Fees are charged in
+the quote currency. Open orders reserve funds (``used``): a buy its remaining cost plus maker fee, a
+sell its remaining base amount.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from tradepipe.adapters.venues.account_state import (
+    AccountOrder,
+    AccountState,
+    AccountTrade,
+    iso8601,
+    order_dict,
+    trade_dict,
+)
+from tradepipe.clock import Clock
+from tradepipe.domain.money import ZERO, to_decimal
+from tradepipe.errors import InsufficientFunds, VenueRejected
+
+MarketLookup = Callable[[str], Mapping[str, Any]]
+BookLookup = Callable[[str], Mapping[str, Any]]
+
+
+def walk_book(
+    levels: list[list[float]], amount: Decimal, side: str, limit: Decimal | None = None
+) -> list[tuple[Decimal, Decimal]]:
+    """``(price, amount)`` fills taking ``amount`` from ``levels`` (asks for a buy, bids for a sell)."""
+    fills: list[tuple[Decimal, Decimal]] = []
+    left = amount
+    for level in levels:  # a level is [price, amount] (some venues append an order count)
+        if left <= 0:
+            break
+        price, raw_amount = to_decimal(float(level[0])), level[1]
+        if limit is not None and (price > limit if side == "buy" else price < limit):
+            break
+        take = min(left, to_decimal(float(raw_amount)))
+        if take > 0:
+            fills.append((price, take))
+            left -= take
+    return fills
+
+
+@dataclass(frozen=True, slots=True)
+class FeeRates:
+    taker: Decimal
+    maker: Decimal
+
+
+class SimAccount:
+    """Orders, trades and a wallet for one venue; see the module docstring for the fill rules."""
+
+    def __init__(
+        self,
+        venue: str,
+        clock: Clock,
+        *,
+        id_prefix: str,
+        fees: FeeRates,
+        market_of: MarketLookup,
+        book_of: BookLookup,
+        state: AccountState,
+        on_change: Callable[[AccountState], None] | None = None,
+    ) -> None:
+        self.venue = venue
+        self.clock = clock
+        self.id_prefix = id_prefix
+        self.fees = fees
+        self.state = state
+        self._market_of = market_of
+        self._book_of = book_of
+        self._on_change = on_change
+        self._by_client = {o.client_order_id: o.id for o in state.orders.values() if o.client_order_id}
+        self._trades = {t.id: t for t in state.trades}
+
+    # --- orders ----------------------------------------------------------------
+    def create_order(
+        self,
+        symbol: str,
+        type: str,
+        side: str,
+        amount: float,
+        price: float | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        client_id = (params or {}).get("clientOrderId")
+        if client_id is not None and client_id in self._by_client:
+            raise VenueRejected(self.venue, "duplicate clientOrderId")
+        market = self._market_of(symbol)
+        qty, limit = self._validate(type, side, amount, price)
+        book = self._book_of(symbol)
+        fills = walk_book(book["asks" if side == "buy" else "bids"], qty, side, limit)
+        if type == "market" and not fills:
+            raise VenueRejected(self.venue, f"no liquidity for {symbol}")
+        self._check_limits(market, qty, limit if limit is not None else fills[0][0] if fills else None)
+        self._check_funds(market, side, qty, limit, fills)
+        order = AccountOrder(
+            id=f"{self.id_prefix}-{self.state.next_order}",
+            client_order_id=client_id,
+            symbol=symbol,
+            type=type,
+            side=side,
+            amount=qty,
+            price=limit,
+            timestamp=self.clock.now_ms(),
+            fee_currency=str(market["quote"]),
+        )
+        self.state.next_order += 1
+        for fill_price, fill_amount in fills:
+            self._fill(order, market, fill_price, fill_amount, "taker")
+        if order.remaining <= 0:
+            order.status = "closed"
+        elif type == "market":
+            order.status = "canceled"
+        self.state.orders[order.id] = order
+        if client_id is not None:
+            self._by_client[client_id] = order.id
+        self._changed()
+        return self._order_dict(order)
+
+    def fetch_order(self, id: str, symbol: str | None = None) -> dict[str, Any]:
+        self.match_resting()
+        return self._order_dict(self._get(id, symbol))
+
+    def fetch_order_by_client_id(self, client_order_id: str, symbol: str | None = None) -> dict[str, Any] | None:
+        self.match_resting()
+        order_id = self._by_client.get(client_order_id)
+        if order_id is None:
+            return None
+        order = self.state.orders[order_id]
+        return None if symbol is not None and order.symbol != symbol else self._order_dict(order)
+
+    def fetch_open_orders(self, symbol: str | None = None) -> list[dict[str, Any]]:
+        self.match_resting()
+        return [
+            self._order_dict(o)
+            for o in self.state.orders.values()
+            if o.status == "open" and (symbol is None or o.symbol == symbol)
+        ]
+
+    def cancel_order(self, id: str, symbol: str | None = None) -> dict[str, Any]:
+        self.match_resting()
+        order = self._get(id, symbol)
+        if order.status != "open":
+            raise VenueRejected(self.venue, f"order {id} is not open ({order.status})")
+        order.status = "canceled"
+        self._changed()
+        return self._order_dict(order)
+
+    # --- account ---------------------------------------------------------------
+    def fetch_balance(self) -> dict[str, Any]:
+        self.match_resting()
+        used = self._reserved()
+        assets = sorted(set(self.state.balances) | set(used))
+        total = {a: self.state.balances.get(a, ZERO) for a in assets}
+        out: dict[str, Any] = {
+            "info": {},
+            "timestamp": self.clock.now_ms(),
+            "datetime": iso8601(self.clock.now_ms()),
+            "total": {a: float(total[a]) for a in assets},
+            "used": {a: float(used.get(a, ZERO)) for a in assets},
+            "free": {a: float(total[a] - used.get(a, ZERO)) for a in assets},
+        }
+        for a in assets:
+            out[a] = {"free": out["free"][a], "used": out["used"][a], "total": out["total"][a]}
+        return out
+
+    def fetch_my_trades(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        self.match_resting()
+        trades = [
+            t
+            for t in self.state.trades
+            if (symbol is None or t.symbol == symbol) and (since is None or t.timestamp >= since)
+        ]
+        if limit is not None:
+            trades = trades[:limit] if since is not None else trades[-limit:] if limit > 0 else []
+        return [trade_dict(t) for t in trades]
+
+    def free(self, asset: str) -> Decimal:
+        return self.state.balances.get(asset, ZERO) - self._reserved().get(asset, ZERO)
+
+    # --- resting orders --------------------------------------------------------
+    def match_resting(self) -> None:
+        """Fill every open limit order the current book crosses, in full at its price (maker)."""
+        books: dict[str, Mapping[str, Any]] = {}
+        changed = False
+        for order in list(self.state.orders.values()):
+            if order.status != "open" or order.price is None:
+                continue
+            if order.symbol not in books:
+                books[order.symbol] = self._book_of(order.symbol)
+            levels = books[order.symbol]["asks" if order.side == "buy" else "bids"]
+            if not levels:
+                continue
+            best = to_decimal(float(levels[0][0]))
+            if best <= order.price if order.side == "buy" else best >= order.price:
+                self._fill(order, self._market_of(order.symbol), order.price, order.remaining, "maker")
+                order.status = "closed"
+                changed = True
+        if changed:
+            self._changed()
+
+    # --- internals -------------------------------------------------------------
+    def _validate(self, type: str, side: str, amount: float, price: float | None) -> tuple[Decimal, Decimal | None]:
+        if type not in ("market", "limit"):
+            raise VenueRejected(self.venue, f"unsupported order type {type!r}")
+        if side not in ("buy", "sell"):
+            raise VenueRejected(self.venue, f"unknown side {side!r}")
+        try:
+            qty = to_decimal(float(amount))
+            limit = None if type == "market" or price is None else to_decimal(float(price))
+        except ValueError as exc:
+            raise VenueRejected(self.venue, f"invalid amount or price: {exc}") from exc
+        if qty <= 0:
+            raise VenueRejected(self.venue, "amount must be positive")
+        if type == "limit" and (limit is None or limit <= 0):
+            raise VenueRejected(self.venue, "a limit order needs a positive price")
+        return qty, limit
+
+    def _check_limits(self, market: Mapping[str, Any], qty: Decimal, ref_price: Decimal | None) -> None:
+        limits = market.get("limits") or {}
+        min_amount = (limits.get("amount") or {}).get("min")
+        if min_amount is not None and qty < to_decimal(float(min_amount)):
+            raise VenueRejected(self.venue, f"amount {qty} below minimum {min_amount}")
+        min_cost = (limits.get("cost") or {}).get("min")
+        if min_cost is not None and ref_price is not None and qty * ref_price < to_decimal(float(min_cost)):
+            raise VenueRejected(self.venue, f"min notional: cost {qty * ref_price} below {min_cost}")
+
+    def _check_funds(
+        self,
+        market: Mapping[str, Any],
+        side: str,
+        qty: Decimal,
+        limit: Decimal | None,
+        fills: list[tuple[Decimal, Decimal]],
+    ) -> None:
+        if side == "sell":
+            asset, need = str(market["base"]), qty
+        else:
+            asset = str(market["quote"])
+            taken = sum((p * a for p, a in fills), ZERO)
+            rest = qty - sum((a for _, a in fills), ZERO)
+            need = taken * (1 + self.fees.taker)
+            if limit is not None:
+                need += rest * limit * (1 + self.fees.maker)
+        free = self.free(asset)
+        if need > free:
+            raise InsufficientFunds(self.venue, f"insufficient {asset}: need {need}, free {free}")
+
+    def _fill(self, order: AccountOrder, market: Mapping[str, Any], price: Decimal, amount: Decimal, role: str) -> None:
+        base, quote = str(market["base"]), str(market["quote"])
+        cost = price * amount
+        fee = cost * (self.fees.taker if role == "taker" else self.fees.maker)
+        sign = 1 if order.side == "buy" else -1
+        bal = self.state.balances
+        bal[base] = bal.get(base, ZERO) + sign * amount
+        bal[quote] = bal.get(quote, ZERO) - sign * cost - fee
+        now = self.clock.now_ms()
+        trade = AccountTrade(
+            id=f"{self.id_prefix}-t{self.state.next_trade}",
+            order_id=order.id,
+            client_order_id=order.client_order_id,
+            symbol=order.symbol,
+            side=order.side,
+            type=order.type,
+            taker_or_maker=role,
+            amount=amount,
+            price=price,
+            cost=cost,
+            fee=fee,
+            fee_currency=quote,
+            timestamp=now,
+        )
+        self.state.next_trade += 1
+        self.state.trades.append(trade)
+        self._trades[trade.id] = trade
+        order.trade_ids.append(trade.id)
+        order.filled += amount
+        order.cost += cost
+        order.fee += fee
+        order.last_trade_timestamp = now
+
+    def _reserved(self) -> dict[str, Decimal]:
+        used: dict[str, Decimal] = {}
+        for o in self.state.orders.values():
+            if o.status != "open" or o.price is None:
+                continue
+            market = self._market_of(o.symbol)
+            if o.side == "buy":
+                asset, amount = str(market["quote"]), o.remaining * o.price * (1 + self.fees.maker)
+            else:
+                asset, amount = str(market["base"]), o.remaining
+            used[asset] = used.get(asset, ZERO) + amount
+        return used
+
+    def _get(self, id: str, symbol: str | None) -> AccountOrder:
+        order = self.state.orders.get(id)
+        if order is None or (symbol is not None and order.symbol != symbol):
+            raise VenueRejected(self.venue, f"order not found: {id}")
+        return order
+
+    def _changed(self) -> None:
+        if self._on_change is not None:
+            self._on_change(self.state)
+
+    def _order_dict(self, order: AccountOrder) -> dict[str, Any]:
+        return order_dict(order, self._trades)

@@ -1,0 +1,113 @@
+"""Stages 8–9: reconcile the ledger with the paper wallets, then report the cycle."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from tradepipe import wiring
+from tradepipe.config import Settings
+from tradepipe.core import reconcile as rec
+from tradepipe.core.execution import ExecutionReport
+from tradepipe.core.positions.accounting import base_and_quote
+from tradepipe.core.reporting import CycleSummary
+from tradepipe.domain.cycle import CycleContext
+from tradepipe.domain.money import to_decimal
+from tradepipe.domain.quality import Verdict
+from tradepipe.stages.market import GateOutcome
+from tradepipe.stages.timing import timed_stage
+from tradepipe.stages.trading import mark_prices, portfolio_state
+
+
+def reconcile(settings: Settings, ctx: CycleContext) -> list[rec.ReconciliationResult]:
+    """Ledger cash and positions vs each paper wallet; every difference is stored with its policy action."""
+    with timed_stage(settings, ctx, "reconcile"):
+        ledger = wiring.ledger(settings)
+        gateways = wiring.gateways(settings, ctx.as_of_ms)
+        holdings: dict[str, dict[str, Decimal]] = defaultdict(dict)
+        for (venue, asset), amount in ledger.cash().items():
+            holdings[venue][asset] = amount
+        for position in ledger.open_positions():
+            base, _ = base_and_quote(position.symbol)
+            holdings[position.venue][base] = holdings[position.venue].get(base, Decimal(0)) + position.amount
+        results = []
+        for venue, gateway in gateways.items():
+            wallet = {
+                asset: to_decimal(float(total))
+                for asset, total in gateway.fetch_balance().get("total", {}).items()
+                if total
+            }
+            result = rec.compare_balances(venue, "paper_wallet", holdings[venue], wallet, quote=settings.paper.quote)
+            diffs = [
+                {
+                    "kind": d.kind,
+                    "asset": d.asset,
+                    "ledger_value": d.ledger_value,
+                    "counterparty_value": d.counterparty_value,
+                    "action": d.action,
+                }
+                for d in result.diffs
+            ]
+            ledger.record_reconciliation(ctx.run_id, venue, result.counterparty, result.status, diffs)
+            results.append(result)
+        return results
+
+
+def report(
+    settings: Settings,
+    ctx: CycleContext,
+    *,
+    universe_size: int,
+    batches: int,
+    cache_hits: int,
+    gate: GateOutcome,
+    signals: int,
+    entries: ExecutionReport,
+    exits: ExecutionReport,
+    reconciliations: list[rec.ReconciliationResult],
+) -> CycleSummary:
+    """Build the cycle summary from the ledger and close the run."""
+    ledger = wiring.ledger(settings)
+    positions = ledger.open_positions()
+    marks = mark_prices(wiring.gateways(settings, ctx.as_of_ms), positions)
+    state = portfolio_state(settings, positions, marks)
+    summary = CycleSummary(
+        run_id=ctx.run_id,
+        cycle=ctx.cycle,
+        as_of=datetime.fromtimestamp(ctx.as_of_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        universe=universe_size,
+        batches=batches,
+        quarantined=[
+            {"venue": r.venue, "symbol": r.symbol, "check": i.check, "detail": i.detail}
+            for r in gate.reports
+            if r.verdict is Verdict.QUARANTINE
+            for i in r.issues
+        ],
+        signals=signals,
+        orders=len(entries.placed) + len(exits.placed),
+        fills=entries.new_fills + exits.new_fills,
+        rejected=len(entries.rejected) + len(exits.rejected),
+        recovered=len(entries.recovered),
+        exits=len(exits.placed),
+        open_positions=[
+            {
+                "venue": p.venue,
+                "symbol": p.symbol,
+                "amount": f"{p.amount.normalize():f}",
+                "entry": f"{p.average_price:.6g}",
+                "mark": f"{marks.get((p.venue, p.symbol), p.average_price):.6g}",
+                "stop": f"{p.stop_loss:.6g}" if p.stop_loss is not None else "-",
+                "target": f"{p.take_profit:.6g}" if p.take_profit is not None else "-",
+            }
+            for p in positions
+        ],
+        cash=f"{sum(state.cash.values(), Decimal(0)):.2f}",
+        equity=f"{state.equity:.2f}",
+        reconciliation="clean" if all(r.status == "clean" for r in reconciliations) else "mismatch",
+        cache_hits=cache_hits,
+        cache_misses=batches - cache_hits,
+        stage_seconds=ledger.stage_seconds(ctx.run_id),
+    )
+    ledger.finish_run(ctx.run_id, status="completed", equity=state.equity, summary=summary.as_dict())
+    return summary

@@ -1,0 +1,70 @@
+"""The nine stage tasks of a trading cycle (plus opening it)."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from tasks.policy import retry_transient
+from tradepipe.config import Settings
+from tradepipe.core import execution, marketdata, reconcile, risk
+from tradepipe.core.reporting import CycleSummary, render_markdown
+from tradepipe.domain.cycle import CycleContext
+from tradepipe.domain.market import Universe
+from tradepipe.domain.strategy import Decision
+from tradepipe.stages import ledger_checks, market, start, trading
+
+
+@task(name="open-cycle", cache_policy=NO_CACHE)
+def open_cycle(settings: Settings, run_id: str) -> CycleContext:
+    return start.open_cycle(settings, run_id)
+
+
+@task(name="discover", retries=3, retry_delay_seconds=1, retry_condition_fn=retry_transient, cache_policy=NO_CACHE)
+def discover(settings: Settings, ctx: CycleContext, max_symbols: int | None = None) -> Universe:
+    return market.discover(settings, ctx, max_symbols)
+
+
+@task(name="fetch", retries=3, retry_delay_seconds=1, retry_condition_fn=retry_transient, cache_policy=NO_CACHE)
+def fetch(settings: Settings, ctx: CycleContext, universe: Universe) -> list[marketdata.FetchResult]:
+    return market.fetch(settings, ctx, universe.batches)
+
+
+@task(name="gate", cache_policy=NO_CACHE)
+def gate(settings: Settings, ctx: CycleContext, fetched: list[marketdata.FetchResult]) -> market.GateOutcome:
+    return market.gate(settings, ctx, fetched)
+
+
+@task(name="evaluate", retries=1, retry_condition_fn=retry_transient, cache_policy=NO_CACHE)
+def evaluate(settings: Settings, ctx: CycleContext, gate_outcome: market.GateOutcome) -> list[Decision]:
+    return trading.evaluate(settings, ctx, gate_outcome.work)
+
+
+@task(name="size", cache_policy=NO_CACHE)
+def size(
+    settings: Settings, ctx: CycleContext, decisions: list[Decision], gate_outcome: market.GateOutcome
+) -> risk.SizingOutcome:
+    return trading.size(settings, ctx, decisions, gate_outcome.quality_factor())
+
+
+@task(name="execute", retries=0, cache_policy=NO_CACHE)  # placement is never retried: idempotency lives in intents
+def execute(settings: Settings, ctx: CycleContext, outcome: risk.SizingOutcome) -> execution.ExecutionReport:
+    return trading.execute(settings, ctx, outcome)
+
+
+@task(name="manage", retries=0, cache_policy=NO_CACHE)
+def manage(settings: Settings, ctx: CycleContext) -> execution.ExecutionReport:
+    return trading.manage(settings, ctx)
+
+
+@task(name="reconcile", cache_policy=NO_CACHE)
+def reconcile_ledger(settings: Settings, ctx: CycleContext) -> list[reconcile.ReconciliationResult]:
+    return ledger_checks.reconcile(settings, ctx)
+
+
+@task(name="report", cache_policy=NO_CACHE)
+def report(settings: Settings, ctx: CycleContext, **parts: object) -> CycleSummary:
+    summary = ledger_checks.report(settings, ctx, **parts)  # type: ignore[arg-type]
+    create_markdown_artifact(render_markdown(summary), key="trading-cycle-report", description=f"cycle {summary.cycle}")
+    return summary
