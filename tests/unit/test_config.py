@@ -1,0 +1,91 @@
+"""Configuration: defaults run paper on the simulator; every kind of mistake names the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tradepipe.config import Settings, load_settings
+from tradepipe.errors import ConfigurationError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "tradepipe.toml"
+    path.write_text(text)
+    return path
+
+
+def test_shipped_config_equals_the_defaults_and_runs_paper_on_the_simulator() -> None:
+    shipped = load_settings(REPO / "tradepipe.toml")
+    assert shipped == Settings()
+    assert shipped.mode == "paper"
+    assert shipped.sim.venues == ("sim-alpha", "sim-beta")
+    assert shipped.ledger_url == "sqlite:///state/ledger.db"
+
+
+def test_settings_are_frozen() -> None:
+    settings = Settings()
+    with pytest.raises(ValueError, match="frozen"):
+        settings.seed = 3  # type: ignore[misc]
+
+
+def test_environment_overrides_the_file_and_explicit_overrides_win(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, "seed = 1\n[risk]\ntrade_size_pct = 0.1\n")
+    monkeypatch.setenv("TRADEPIPE_RISK__TRADE_SIZE_PCT", "0.2")
+    monkeypatch.setenv("TRADEPIPE_SEED", "2")
+    settings = load_settings(path, {"seed": 3})
+    assert settings.risk.trade_size_pct == 0.2
+    assert settings.seed == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "allowed"),
+    [
+        ("[risk]\ntrade_sise_pct = 0.1\n", "risk.trade_sise_pct", "allowed keys here: max_drawdown"),
+        ("bogus = 1\n", "bogus", "allowed keys here: dask, database_url, discovery"),
+        ("[discovery]\nmax_symbols = 'many'\n", "discovery.max_symbols", "valid integer"),
+        ("[risk]\ntrade_size_pct = 5\n", "risk.trade_size_pct", "less than or equal to 1"),
+        ("[risk]\nmax_drawdown = -0.1\n", "risk.max_drawdown", "greater than 0"),
+        ("mode = 'yolo'\n", "mode", "'paper' or 'live'"),
+        ("[marketdata]\ntimeframe = '7m'\n", "marketdata.timeframe", "'1m', '5m', '15m', '1h', '4h' or '1d'"),
+        ("[strategy]\nfast = 30\nslow = 20\n", "strategy.fast", "smaller than strategy.slow"),
+        ("mode = 'live'\n", "live", "explicit opt-in"),
+    ],
+    ids=[
+        "unknown-key",
+        "unknown-top-key",
+        "wrong-type",
+        "out-of-range",
+        "negative",
+        "bad-choice",
+        "bad-timeframe",
+        "inconsistent",
+        "live-without-opt-in",
+    ],  # fmt: skip
+)
+def test_each_kind_of_mistake_names_the_field_and_what_is_allowed(
+    tmp_path: Path, text: str, field: str, allowed: str
+) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(write(tmp_path, text))
+    message = str(caught.value)
+    assert field in message
+    assert allowed in message
+
+
+def test_bad_environment_value_names_the_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRADEPIPE_DASK__N_WORKERS", "0")
+    with pytest.raises(ConfigurationError, match=r"dask.n_workers: Input should be greater than or equal to 1"):
+        load_settings(write(tmp_path, ""))
+
+
+def test_invalid_toml_and_missing_file_are_clear(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="not valid TOML"):
+        load_settings(write(tmp_path, "[risk\n"))
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml")
