@@ -1,0 +1,56 @@
+# tradepipe — every command sets itself up: on a fresh machine `make run` and `make test` are all there is.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.synced-$(shell cat uv.lock pyproject.toml | sha1sum | cut -c1-12)
+UV := $(shell command -v uv 2>/dev/null || echo .uv/bin/uv)
+PYTEST_ARGS ?=
+
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export DO_NOT_TRACK ?= 1
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 180
+
+.PHONY: help setup run test test-all lint format bench serve deploy clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv .uv && .uv/bin/pip install --quiet uv
+
+$(STAMP): uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	rm -f $(VENV)/.synced-* && touch $@
+
+setup: $(STAMP) ## create .venv with the locked versions (run and test do this themselves)
+
+run: $(STAMP) ## one paper trading cycle on the simulated exchange (offline; SQLite, ephemeral Prefect, local Dask)
+	$(BIN)/tradepipe run $(ARGS)
+
+lint: $(STAMP) ## ruff + import rules
+	$(BIN)/ruff check src tasks flows tests bench
+	$(BIN)/ruff format --check src tasks flows tests bench
+	$(BIN)/lint-imports
+
+test: $(STAMP) lint ## lint, then every test except the slow ones (PostgreSQL tests included)
+	$(BIN)/pytest -m "not slow" -q $(PYTEST_ARGS)
+
+test-all: $(STAMP) lint ## every test, slow ones too
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+format: $(STAMP) ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix src tasks flows tests bench
+	$(BIN)/ruff format src tasks flows tests bench
+
+bench: $(STAMP) ## benchmarks → bench/results.json (BENCH_QUICK=1 for a smoke run)
+	$(BIN)/python -m bench.run --out bench/results.json
+
+serve: $(STAMP) ## a standing Prefect server (UI on http://127.0.0.1:4200)
+	$(BIN)/prefect server start
+
+deploy: $(STAMP) ## register the deployments in prefect.yaml with the running server
+	$(BIN)/prefect --no-prompt deploy --all
+
+clean: ## remove state, caches and the venv
+	rm -rf state .venv .uv .pytest_cache .ruff_cache bench/results.json
