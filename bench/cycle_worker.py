@@ -71,36 +71,49 @@ def _mib_from_rusage(kib: int) -> float:
 
 
 def _diagnose_evaluate(settings: Any) -> dict[str, float]:
-    """Split the evaluate stage: Dask LocalCluster start/stop alone vs the strategy run in-process.
+    """Split the evaluate stage as the cycle runs it: LocalCluster start, first map (workers import the strategy
+    code), a second map of the same jobs on the now-hot workers, cluster stop; plus the same jobs in-process.
 
     Uses the candle files of the latest sim time in the store (every symbol in them, quarantined ones too).
     """
-    from tradepipe.adapters.compute.dask_cluster import open_client
+    from tradepipe.adapters.compute.dask_cluster import map_batches, open_client
     from tradepipe.core.strategy import EvaluationJob, evaluate_job
     from tradepipe.stages.trading import strategy_params
 
-    out: dict[str, float] = {}
-    cfg = settings.dask
-    if not cfg.address:
-        started = time.perf_counter()
-        with open_client(None, cfg.n_workers, cfg.threads_per_worker) as client:
-            client.wait_for_workers(cfg.n_workers)
-        out["localcluster_start_stop_s"] = time.perf_counter() - started
-
     sidecars = [json.loads(p.read_text()) for p in (Path(settings.state_dir) / "candles").rglob("*.json")]
-    if sidecars:
-        latest = max(int(s["as_of_ms"]) for s in sidecars)
-        jobs = [
-            EvaluationJob(str(s["path"]), tuple((str(v), str(sym)) for v, sym in s["symbols"]))
-            for s in sidecars
-            if int(s["as_of_ms"]) == latest
-        ]
-        params = strategy_params(settings)
-        evaluate_job(jobs[0], params)  # first call pays lazy imports / first touch
-        started = time.perf_counter()
-        count = sum(len(evaluate_job(job, params)) for job in jobs)
-        out["inprocess_evaluate_s"] = time.perf_counter() - started
-        out["inprocess_evaluate_symbols"] = float(count)
+    if not sidecars:
+        return {}
+    latest = max(int(s["as_of_ms"]) for s in sidecars)
+    jobs = [
+        EvaluationJob(str(s["path"]), tuple((str(v), str(sym)) for v, sym in s["symbols"]))
+        for s in sidecars
+        if int(s["as_of_ms"]) == latest
+    ]
+    params = strategy_params(settings)
+    out: dict[str, float] = {"symbols": float(sum(len(job.pairs) for job in jobs)), "batches": float(len(jobs))}
+
+    cfg = settings.dask
+    t0 = time.perf_counter()
+    with open_client(cfg.address or None, cfg.n_workers, cfg.threads_per_worker) as client:
+        client.wait_for_workers(cfg.n_workers)
+        t1 = time.perf_counter()
+        map_batches(client, evaluate_job, jobs, params)
+        t2 = time.perf_counter()
+        map_batches(client, evaluate_job, jobs, params)
+        t3 = time.perf_counter()
+    t4 = time.perf_counter()
+    out |= {
+        "dask_cluster_start_s": t1 - t0,
+        "dask_first_map_s": t2 - t1,
+        "dask_second_map_s": t3 - t2,
+        "dask_cluster_stop_s": t4 - t3,
+    }
+
+    evaluate_job(jobs[0], params)  # warm the in-process path the same way
+    started = time.perf_counter()
+    for job in jobs:
+        evaluate_job(job, params)
+    out["inprocess_evaluate_s"] = time.perf_counter() - started
     return out
 
 

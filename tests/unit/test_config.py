@@ -66,7 +66,7 @@ def test_environment_overrides_the_file_and_explicit_overrides_win(
         "bad-timeframe",
         "inconsistent",
         "live-without-opt-in",
-    ],  # fmt: skip
+    ],
 )
 def test_each_kind_of_mistake_names_the_field_and_what_is_allowed(
     tmp_path: Path, text: str, field: str, allowed: str

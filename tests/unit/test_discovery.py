@@ -214,9 +214,13 @@ def test_collect_snapshots_covers_every_market_of_every_venue(sim_venues: dict[s
         assert set(mine) == set(markets)
         for symbol, s in mine.items():
             t = tickers[symbol]
-            assert (s.base, s.quote) == (markets[symbol]["base"], markets[symbol]["quote"]) == (
-                symbol.split("/")[0],
-                "USDT",
+            assert (
+                (s.base, s.quote)
+                == (markets[symbol]["base"], markets[symbol]["quote"])
+                == (
+                    symbol.split("/")[0],
+                    "USDT",
+                )
             )
             assert (s.last, s.bid, s.ask, s.quote_volume) == (t["last"], t["bid"], t["ask"], t["quoteVolume"])
             assert 0 < s.bid <= s.last <= s.ask

@@ -207,3 +207,10 @@ def test_clean_candles_really_are_clean(market: SimMarket) -> None:
     assert np.all(bars[:, 2] >= np.maximum(bars[:, 1], bars[:, 4]))
     assert np.all(bars[:, 3] <= np.minimum(bars[:, 1], bars[:, 4]))
     assert np.all(bars[:, 1:] > 0)
+
+
+@pytest.mark.parametrize("column", ["high", "volume"])
+def test_infinite_values_quarantine_as_nan_values(market: SimMarket, column: str) -> None:
+    report = assess(set_cells(clean(market), 100, **{column: float("inf")}))
+    assert report.verdict is Verdict.QUARANTINE
+    assert "nan_values" in checks(report)

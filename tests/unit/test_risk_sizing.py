@@ -18,7 +18,7 @@ from tradepipe.core.risk import PortfolioState, plan_entries, volatility_factor
 from tradepipe.core.venue_mapping import market_rules
 from tradepipe.domain.market import MarketRules
 from tradepipe.domain.orders import IntentPurpose, OrderType, Side
-from tradepipe.domain.strategy import Decision, Direction, Signal
+from tradepipe.domain.strategy import Decision, Denial, Direction, Signal
 
 D = Decimal
 RUN = "run-1"
@@ -83,7 +83,9 @@ def test_volatility_factor_cap_follows_config() -> None:
 def test_seed_formula_by_hand() -> None:
     # balance 10 000, trade_size_pct 0.05, confidence 0.8, vol factor 0.01/0.02 = 0.5, drawdown 10% of max 20%:
     # fraction = 0.05 × 0.8 × 0.5 × (1 − 0.1/0.2) = 0.01 → notional 100 USDT → 100 / 37 = 2.7027… → 2.702 (lot 0.001)
-    outcome = plan_entries([decision()], state(equity="9000", peak="10000"), {("v", "ABC/USDT"): RULES}, cfg(), run_id=RUN)
+    outcome = plan_entries(
+        [decision()], state(equity="9000", peak="10000"), {("v", "ABC/USDT"): RULES}, cfg(), run_id=RUN
+    )
     assert outcome.denials == ()
     (intent,) = outcome.intents
     assert intent.amount == D("2.702")
@@ -114,7 +116,7 @@ def test_stop_loss_is_dropped_when_it_would_be_non_positive() -> None:
 # --- denials ---------------------------------------------------------------------------------------------
 
 
-def only_denial(outcome_denials: tuple) -> tuple[str, str]:  # type: ignore[type-arg]
+def only_denial(outcome_denials: tuple[tuple[Decision, Denial], ...]) -> tuple[str, str]:
     assert len(outcome_denials) == 1
     return outcome_denials[0][1].rule, outcome_denials[0][1].detail
 
@@ -174,9 +176,7 @@ def test_rounding_to_zero_is_denied_not_approved() -> None:
 
 
 def test_flat_decisions_are_neither_approved_nor_denied() -> None:
-    outcome = plan_entries(
-        [decision(direction=Direction.FLAT)], state(), {("v", "ABC/USDT"): RULES}, cfg(), run_id=RUN
-    )
+    outcome = plan_entries([decision(direction=Direction.FLAT)], state(), {("v", "ABC/USDT"): RULES}, cfg(), run_id=RUN)
     assert (outcome.intents, outcome.denials, outcome.approved) == ((), (), ())
 
 
@@ -185,7 +185,9 @@ def test_open_count_includes_entries_approved_in_the_same_call() -> None:
     rules = {("v", d.symbol): RULES for d in decisions}
     outcome = plan_entries(decisions, state(), rules, cfg(max_open_positions=1), run_id=RUN)
     assert [i.symbol for i in outcome.intents] == ["AAA/USDT"]
-    assert [(d.symbol, n.rule, n.detail) for d, n in outcome.denials] == [("BBB/USDT", "max_open_positions", "1 open ≥ 1")]
+    assert [(d.symbol, n.rule, n.detail) for d, n in outcome.denials] == [
+        ("BBB/USDT", "max_open_positions", "1 open ≥ 1")
+    ]
 
 
 # --- cash ------------------------------------------------------------------------------------------------
@@ -217,11 +219,12 @@ def test_each_venue_spends_its_own_cash() -> None:
 
 # --- properties ------------------------------------------------------------------------------------------
 
-QUANTA = [D("1e-8"), D("0.001"), D("0.1"), D("1")]
+SizingCase = tuple[list[Decision], PortfolioState, dict[tuple[str, str], MarketRules], RiskSection]
+QUANTA = [D("1e-8"), D("0.001"), D("0.1"), D("0.5"), D("1"), D("10")]
 
 
 @st.composite
-def sizing_case(draw: st.DrawFn) -> tuple[list[Decision], PortfolioState, dict[tuple[str, str], MarketRules], RiskSection]:
+def sizing_case(draw: st.DrawFn) -> SizingCase:
     keys = draw(
         st.lists(
             st.tuples(st.sampled_from(["v1", "v2"]), st.sampled_from(["A/USDT", "B/USDT", "C/USDT", "D/USDT"])),
@@ -249,7 +252,7 @@ def sizing_case(draw: st.DrawFn) -> tuple[list[Decision], PortfolioState, dict[t
         quantum = draw(st.sampled_from(QUANTA))
         rules[key] = MarketRules(
             amount_quantum=quantum,
-            price_quantum=D("1e-6"),
+            price_quantum=draw(st.sampled_from([D("1e-6"), D("0.01"), D("0.5")])),
             min_amount=quantum * draw(st.integers(1, 50)),
             min_cost=D(draw(st.sampled_from(["0", "1", "5", "10"]))),
             taker_fee=D(draw(st.sampled_from(["0", "0.00075", "0.001", "0.0025"]))),
@@ -268,7 +271,7 @@ def sizing_case(draw: st.DrawFn) -> tuple[list[Decision], PortfolioState, dict[t
 
 @settings(max_examples=200, deadline=None)
 @given(case=sizing_case())
-def test_sizing_invariants(case: tuple[list[Decision], PortfolioState, dict, RiskSection]) -> None:  # type: ignore[type-arg]
+def test_sizing_invariants(case: SizingCase) -> None:
     decisions, portfolio, rules, risk = case
     outcome = plan_entries(decisions, portfolio, rules, risk, run_id=RUN)
     longs = [d for d in decisions if d.direction is Direction.LONG]
@@ -284,6 +287,8 @@ def test_sizing_invariants(case: tuple[list[Decision], PortfolioState, dict, Ris
         assert intent.amount % r.amount_quantum == 0
         assert intent.amount >= r.min_amount
         assert intent.amount * intent.reference_price >= r.min_cost
+        for protective in (intent.stop_loss, intent.take_profit):
+            assert protective is None or protective % r.price_quantum == 0
         spend[intent.venue] = spend.get(intent.venue, D(0)) + spent(intent.amount, intent.reference_price, r.taker_fee)
     for venue, total in spend.items():
         assert total <= portfolio.cash[venue]
@@ -311,13 +316,6 @@ def test_nothing_is_approved_at_or_beyond_max_drawdown(equity_pct: int, score: f
 # --- with the venue's own market rules -------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: venue_mapping.decimal_places(1.0) returns Decimal('1.0'), whose quantize step is 0.1, "
-        "so a market with a lot size of 1 (ADA/USDT on the sim) gets fractional amounts"
-    ),
-)
 def test_sizing_with_the_sims_whole_unit_lot_gives_whole_units() -> None:
     market = SimMarket(7, history_bars=200, future_bars=0)
     venue = SimExchange(
@@ -334,6 +332,39 @@ def test_sizing_with_the_sims_whole_unit_lot_gives_whole_units() -> None:
     assert ada["precision"]["amount"] == 1.0  # the sim's lot size for a sub-dollar coin
     last = venue.fetch_tickers(["ADA/USDT"])["ADA/USDT"]["last"]
     d = decision("ADA/USDT", venue="sim-lot", last=last, atr=last * 0.01)
-    outcome = plan_entries([d], state({"sim-lot": D("10000")}), {("sim-lot", "ADA/USDT"): market_rules(ada)}, cfg(), run_id=RUN)
-    (intent,) = outcome.intents
+    rules = {("sim-lot", "ADA/USDT"): market_rules(ada)}
+    (intent,) = plan_entries([d], state({"sim-lot": D("10000")}), rules, cfg(), run_id=RUN).intents
     assert intent.amount % 1 == 0, intent.amount
+    # 10 000 × 0.05 × 0.8 × 0.5 = 200 USDT → floor(200 / last) whole coins
+    assert intent.amount == (D(200) / D(repr(last))).to_integral_value(rounding="ROUND_FLOOR")
+
+
+@pytest.mark.parametrize(
+    ("amount_precision", "price_precision", "step", "tick"),
+    [
+        (0.001, 0.01, "0.001", "0.01"),
+        (0.5, 0.05, "0.5", "0.05"),
+        (1.0, 0.5, "1", "0.5"),
+        (10.0, 1.0, "10", "1"),
+        (0, 2, "1", "0.01"),
+    ],
+    ids=["tick-0.001", "tick-0.5", "tick-1", "tick-10", "decimal-places-0"],
+)
+def test_amount_and_protection_prices_are_multiples_of_the_venues_steps(
+    amount_precision: float | int, price_precision: float | int, step: str, tick: str
+) -> None:
+    ccxt_market = {
+        "precision": {"amount": amount_precision, "price": price_precision},
+        "limits": {"amount": {"min": None}, "cost": {"min": 1.0}},
+        "taker": 0.001,
+    }
+    rules = {("v", "ABC/USDT"): market_rules(ccxt_market)}
+    d = decision(last=3.7, atr=0.123)
+    (intent,) = plan_entries([d], state({"v": D("100000")}), rules, cfg(), run_id=RUN).intents
+    # 100 000 × 0.05 × 0.8 × 0.5 = 2000 USDT / 3.7 = 540.54… coins, rounded down to the step
+    assert intent.amount % D(step) == 0
+    assert D("540.5405") - D(step) < intent.amount <= D("540.5405")
+    assert intent.stop_loss is not None and intent.take_profit is not None
+    assert intent.stop_loss % D(tick) == 0 and intent.take_profit % D(tick) == 0
+    assert D("3.454") - D(tick) < intent.stop_loss <= D("3.454")  # 3.7 − 2 × 0.123
+    assert D("4.069") - D(tick) < intent.take_profit <= D("4.069")  # 3.7 + 3 × 0.123

@@ -84,12 +84,12 @@ def order(venue: str, raw: dict[str, Any], client_order_id: str, trades: list[di
 
 
 def decimal_places(precision: float | int | None) -> Decimal:
-    """ccxt's TICK_SIZE precision (e.g. 0.001) as a Decimal quantum; integer precision = decimal places."""
+    """ccxt precision as a step: a float is a tick size (0.001, 1.0, 0.5); an int is a count of decimal places."""
     if precision is None:
         return Decimal("1e-8")
-    if isinstance(precision, int) and precision >= 1:
+    if isinstance(precision, int):
         return Decimal(1).scaleb(-precision)
-    return to_decimal(float(precision))
+    return to_decimal(float(precision)).normalize()
 
 
 def market_rules(market: dict[str, Any]) -> MarketRules:

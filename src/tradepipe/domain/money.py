@@ -20,3 +20,10 @@ def to_decimal(value: float | int | str | Decimal, quantum: Decimal | None = Non
 def to_float(value: Decimal | float | int) -> float:
     """Convert ledger money back to float64 for analytics."""
     return float(value)
+
+
+def round_down_to_step(value: Decimal, step: Decimal) -> Decimal:
+    """The largest multiple of ``step`` not above ``value`` (for value ≥ 0): lot sizes and tick sizes."""
+    if step <= 0:
+        raise ValueError(f"step must be positive, got {step}")
+    return (value // step) * step

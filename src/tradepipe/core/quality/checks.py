@@ -27,7 +27,9 @@ CHECK_WEIGHTS: dict[str, float] = {
 
 def _per_symbol_stats(frame: pl.DataFrame, step: int) -> pl.DataFrame:
     prices = ["open", "high", "low", "close"]
-    bad_nan = pl.any_horizontal([pl.col(c).is_nan() | pl.col(c).is_null() for c in [*prices, "volume"]])
+    bad_nan = pl.any_horizontal(
+        [pl.col(c).is_nan() | pl.col(c).is_null() | pl.col(c).is_infinite() for c in [*prices, "volume"]]
+    )
     ohlc_bad = (
         (pl.col("high") < pl.col("low"))
         | (pl.col("high") < pl.max_horizontal("open", "close"))
@@ -60,7 +62,7 @@ def assess_frame(
     for row in _per_symbol_stats(frame, step).iter_rows(named=True):
         issues = []
         for check, count, what in (
-            ("nan_values", row["nan_rows"], "bars with NaN/null values"),
+            ("nan_values", row["nan_rows"], "bars with NaN, null or infinite values"),
             ("non_positive_price", row["non_positive"], "bars with a price ≤ 0"),
             ("ohlc_inconsistent", row["ohlc_bad"], "bars where low ≤ open,close ≤ high fails"),
             ("negative_volume", row["negative_volume"], "bars with negative volume"),

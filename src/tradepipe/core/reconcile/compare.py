@@ -48,10 +48,10 @@ def compare_balances(
         theirs = wallet_totals.get(asset, ZERO)
         if abs(ours - theirs) <= tolerance:
             continue
-        if asset not in ledger_holdings:
-            kind = "unknown_asset"
-        elif asset == quote:
+        if asset == quote:
             kind = "cash_drift"
+        elif asset not in ledger_holdings:
+            kind = "unknown_asset"
         else:
             kind = "position_drift"
         diffs.append(BalanceDiff(kind, asset, ours, theirs, "halt_entries"))

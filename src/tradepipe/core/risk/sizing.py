@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 from tradepipe.config.sections import RiskSection
 from tradepipe.core.execution.ids import client_order_id
 from tradepipe.domain.market import MarketRules
-from tradepipe.domain.money import ZERO, to_decimal
+from tradepipe.domain.money import ZERO, round_down_to_step, to_decimal
 from tradepipe.domain.orders import IntentPurpose, OrderIntent, OrderType, Side
 from tradepipe.domain.strategy import Decision, Denial, Direction
 
@@ -116,7 +116,7 @@ def _size_one(
     price = to_decimal(decision.last_price)
     notional = balance * to_decimal(round(fraction, 12))
     notional = min(notional, balance / (1 + rules.taker_fee))
-    amount = (notional / price).quantize(rules.amount_quantum, rounding=ROUND_DOWN) if price > 0 else ZERO
+    amount = round_down_to_step(notional / price, rules.amount_quantum) if price > 0 else ZERO
     if amount <= 0 or amount < rules.min_amount:
         return None, Denial("venue_minimum", f"amount {amount} below the venue minimum {rules.min_amount}")
     if amount * price < rules.min_cost:
@@ -133,8 +133,8 @@ def _size_one(
         order_type=OrderType.MARKET,
         purpose=IntentPurpose.ENTRY,
         reference_price=price,
-        stop_loss=stop.quantize(rules.price_quantum, rounding=ROUND_DOWN) if stop > 0 else None,
-        take_profit=take.quantize(rules.price_quantum, rounding=ROUND_DOWN),
+        stop_loss=round_down_to_step(stop, rules.price_quantum) if stop > 0 else None,
+        take_profit=round_down_to_step(take, rules.price_quantum),
         reason=f"score {decision.score:.3f}, fraction {fraction:.4f} of {balance:.2f}",
     )
     return intent, None
