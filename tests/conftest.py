@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from tradepipe.config import Settings, load_settings
+
+# Prefect keeps its home (settings, local DB) out of the user's ~/.prefect during tests; no telemetry.
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="tradepipe-prefect-"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
 
 PG_ADMIN_URL = os.environ.get("TRADEPIPE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from tradepipe import wiring
-from tradepipe.adapters.compute.dask_cluster import map_batches, open_client
+from tradepipe.adapters.compute import map_batches, shared_client
 from tradepipe.config import Settings
 from tradepipe.core import execution, risk, venue_mapping
 from tradepipe.core.ports import VenueGateway
@@ -31,14 +31,14 @@ def strategy_params(settings: Settings) -> StrategyParams:
 def evaluate(
     settings: Settings, ctx: CycleContext, work: Sequence[tuple[str, tuple[tuple[str, str], ...]]]
 ) -> list[Decision]:
-    """One Dask task per batch on a LocalCluster, or on the cluster at ``dask.address``."""
+    """One Dask task per batch on the process's LocalCluster (kept across cycles) or the cluster at dask.address."""
     with timed_stage(settings, ctx, "evaluate"):
         jobs = [EvaluationJob(path, pairs) for path, pairs in work]
         if not jobs:
             return []
         cfg = settings.dask
-        with open_client(cfg.address or None, cfg.n_workers, cfg.threads_per_worker) as client:
-            batches = map_batches(client, evaluate_job, jobs, strategy_params(settings))
+        client = shared_client(cfg.address or None, cfg.n_workers, cfg.threads_per_worker)
+        batches = map_batches(client, evaluate_job, jobs, strategy_params(settings))
         return [d for batch in batches for d in batch]
 
 

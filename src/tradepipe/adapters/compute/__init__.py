@@ -1,5 +1,11 @@
 """Compute adapters: where evaluation fans out (Dask)."""
 
-from tradepipe.adapters.compute.dask_cluster import TASK_RETRIES, map_batches, open_client
+from tradepipe.adapters.compute.dask_cluster import (
+    TASK_RETRIES,
+    close_shared_clients,
+    map_batches,
+    open_client,
+    shared_client,
+)
 
-__all__ = ["TASK_RETRIES", "map_batches", "open_client"]
+__all__ = ["TASK_RETRIES", "close_shared_clients", "map_batches", "open_client", "shared_client"]

@@ -7,11 +7,13 @@ function lives in ``tradepipe.core.strategy.evaluate`` and not in a flow or a te
 
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any, TypeVar
 
 from distributed import Client, LocalCluster
@@ -79,3 +81,36 @@ def map_batches(client: Client, fn: Callable[..., R], items: Sequence[T], *args:
     except Exception:
         client.cancel(futures)
         raise
+
+
+_shared: dict[tuple[str | None, int, int], tuple[ExitStack, Client]] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_client(address: str | None, n_workers: int = 2, threads_per_worker: int = 1) -> Client:
+    """A client kept for the life of the process, so consecutive cycles reuse one cluster.
+
+    Starting a LocalCluster and importing the strategy stack on its workers costs ~3 s; a process that
+    runs many cycles (``tradepipe run --cycles N``, a worker serving deployments) pays it once. A client
+    whose scheduler went away is replaced. Everything is closed at interpreter exit.
+    """
+    key = (address, n_workers, threads_per_worker)
+    with _shared_lock:
+        entry = _shared.get(key)
+        if entry is not None and entry[1].status == "running":
+            return entry[1]
+        if entry is not None:
+            entry[0].close()
+        stack = ExitStack()
+        client = stack.enter_context(open_client(address, n_workers, threads_per_worker))
+        _shared[key] = (stack, client)
+        return client
+
+
+@atexit.register
+def close_shared_clients() -> None:
+    """Close every shared client (and the local clusters behind them)."""
+    with _shared_lock:
+        for stack, _ in _shared.values():
+            stack.close()
+        _shared.clear()
