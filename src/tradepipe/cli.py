@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tradepipe.config import Settings, load_settings
@@ -58,9 +59,15 @@ def run(
     prepare_prefect(settings)
     from flows.trading_cycle import trading_cycle
 
-    for _ in range(cycles):
-        summary = trading_cycle(settings=settings, max_symbols=symbols)
-        _print_summary(summary.as_dict())
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True,
+    ) as progress:  # fmt: skip
+        bar = progress.add_task("trading cycles", total=cycles)
+        for _ in range(cycles):
+            summary = trading_cycle(settings=settings, max_symbols=symbols)
+            progress.console.print(summary_tables(summary.as_dict()))
+            progress.advance(bar)
 
 
 @app.command()
@@ -86,7 +93,8 @@ def positions(config: ConfigOption = None) -> None:
     console.print(table if rows else "no open positions")
 
 
-def _print_summary(s: dict[str, Any]) -> None:
+def summary_tables(s: dict[str, Any]) -> Group:
+    """The cycle summary as rich renderables: headline, stage seconds, open positions, quarantined symbols."""
     head = Table(title=f"Cycle {s['cycle']} ({s['run_id']}) at {s['as_of']}", show_lines=False)
     for column in ("universe", "quarantined", "signals", "orders", "fills", "exits", "equity", "reconciliation"):
         head.add_column(column, justify="right")
@@ -100,21 +108,23 @@ def _print_summary(s: dict[str, Any]) -> None:
         s["equity"],
         s["reconciliation"],
     )
-    console.print(head)
+    parts: list[Any] = [head]
     stages = Table(title="Stage seconds")
     for stage in s["stage_seconds"]:
         stages.add_column(stage, justify="right")
     stages.add_row(*(f"{v:.2f}" for v in s["stage_seconds"].values()))
-    console.print(stages)
+    parts.append(stages)
     if s["open_positions"]:
         pos = Table(title="Open positions")
         for column in ("venue", "symbol", "amount", "entry", "mark", "stop", "target"):
             pos.add_column(column)
         for p in s["open_positions"]:
             pos.add_row(p["venue"], p["symbol"], p["amount"], p["entry"], p["mark"], p["stop"], p["target"])
-        console.print(pos)
-    for q in s["quarantined"]:
-        console.print(f"[yellow]quarantined[/] {q['venue']} {q['symbol']}: {q['check']} — {q['detail']}")
+        parts.append(pos)
+    parts += [
+        f"[yellow]quarantined[/] {q['venue']} {q['symbol']}: {q['check']} — {q['detail']}" for q in s["quarantined"]
+    ]
+    return Group(*parts)
 
 
 def main() -> None:  # pragma: no cover - console entry point

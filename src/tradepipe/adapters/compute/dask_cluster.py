@@ -48,7 +48,7 @@ def open_client(address: str | None, n_workers: int = 2, threads_per_worker: int
             processes=True,
             n_workers=n_workers,
             threads_per_worker=threads_per_worker,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: never clash with another cluster on this machine
             silence_logs=logging.WARNING,
         ) as cluster,
         Client(cluster) as client,
