@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from tradepipe.config import Settings, load_settings
-from tradepipe.errors import ConfigurationError
+from tradepipe.errors import ConfigurationError, TradepipeError
 
 app = typer.Typer(
     help="tradepipe: a Prefect-orchestrated crypto trading pipeline (paper trading on a simulator by default).",
@@ -65,7 +65,11 @@ def run(
     ) as progress:  # fmt: skip
         bar = progress.add_task("trading cycles", total=cycles)
         for _ in range(cycles):
-            summary = trading_cycle(settings=settings, max_symbols=symbols)
+            try:
+                summary = trading_cycle(settings=settings, max_symbols=symbols)
+            except TradepipeError as exc:
+                Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+                raise typer.Exit(code=2 if isinstance(exc, ConfigurationError) else 1) from None
             progress.console.print(summary_tables(summary.as_dict()))
             progress.advance(bar)
 

@@ -6,12 +6,15 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from tradepipe import wiring
 from tradepipe.config import Settings
 from tradepipe.core.execution.ids import client_order_id
 from tradepipe.core.risk import SizingOutcome
 from tradepipe.domain.cycle import CycleContext
 from tradepipe.domain.orders import IntentPurpose, OrderIntent, OrderType, Side
+from tradepipe.errors import ConfigurationError
 from tradepipe.stages import ledger_checks, start, trading
 
 NOTHING = SizingOutcome((), ())
@@ -90,3 +93,13 @@ def test_reconcile_records_a_planted_wallet_drift_and_halts_entries(settings: Se
     assert (diff.kind, diff.asset, diff.ledger_value - diff.counterparty_value) == ("cash_drift", "USDT", Decimal(5))
     state = trading.portfolio_state(settings, [], {})
     assert state.halted is not None and "reconciliation" in state.halted
+
+
+def test_a_ledger_refuses_a_cycle_on_a_different_market_seed(settings: Settings) -> None:
+    start.open_cycle(settings, "run-1")
+    other = settings.model_copy(update={"seed": settings.seed + 1})
+    with pytest.raises(ConfigurationError, match=r"seed: the ledger .* belongs to the market with seed 7"):
+        start.open_cycle(other, "run-2")
+    assert wiring.ledger(settings).last_as_of_ms() is not None
+    with wiring.ledger(settings).engine.connect() as conn:
+        assert conn.exec_driver_sql("select count(*) from runs").scalar() == 1  # nothing written

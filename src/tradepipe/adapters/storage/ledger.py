@@ -52,6 +52,11 @@ class Ledger:
         with self.engine.connect() as conn:
             return conn.execute(select(func.max(t.runs.c.as_of_ms))).scalar()
 
+    def run_seeds(self) -> set[int]:
+        """The market seeds earlier runs traded on (a ledger belongs to one simulated market)."""
+        with self.engine.connect() as conn:
+            return {int(r.seed) for r in conn.execute(select(t.runs.c.seed).distinct())}
+
     def finish_run(self, run_id: str, *, status: str, equity: Decimal | None, summary: dict[str, Any]) -> None:
         with self.engine.begin() as conn:
             conn.execute(
