@@ -202,7 +202,8 @@ def _rule(snap: _Snapshot, params: StrategyParams) -> tuple[Direction, str]:
     return Direction.LONG, f"{trigger}; separation {snap.separation_atr:.2f} ATR"
 
 
-def _flat(venue: str, symbol: str, reason: str, last_price: float) -> Decision:
+def flat_decision(venue: str, symbol: str, reason: str, last_price: float) -> Decision:
+    """A FLAT decision with no usable indicators (too few bars, NaN, an error)."""
     signal = Signal(strategy=STRATEGY_NAME, direction=Direction.FLAT, confidence=0.0, reason=reason)
     return Decision(
         venue=venue,
@@ -237,11 +238,11 @@ def evaluate_symbol(
     n = arrays["close"].size
     last_price = float(arrays["close"][-1]) if n else 0.0
     if n < params.min_bars:
-        return _flat(venue, symbol, f"insufficient_bars: have {n}, need {params.min_bars}", last_price)
+        return flat_decision(venue, symbol, f"insufficient_bars: have {n}, need {params.min_bars}", last_price)
     snap = _snapshot(arrays, params)
     values = (snap.price, snap.fast, snap.slow, snap.atr, snap.volatility, snap.separation_atr)
     if not all(math.isfinite(v) for v in values) or snap.atr <= 0:
-        return _flat(venue, symbol, "non_finite_indicators: NaN in the candles or zero ATR", last_price)
+        return flat_decision(venue, symbol, "non_finite_indicators: NaN in the candles or zero ATR", last_price)
     direction, reason = _rule(snap, params)
     conf = confidence(snap.separation_atr, params) if direction is Direction.LONG else 0.0
     signal = Signal(strategy=STRATEGY_NAME, direction=direction, confidence=conf, reason=reason)

@@ -7,12 +7,12 @@ Everything here is importable top-level and picklable, reads candles by path and
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
-from tradepipe.core.strategy.ema_cross import STRATEGY_NAME, StrategyParams, evaluate_symbol
-from tradepipe.domain.strategy import Decision, Direction, Signal
+from tradepipe.core.strategy.ema_cross import StrategyParams, evaluate_symbol, flat_decision
+from tradepipe.domain.strategy import Decision
 from tradepipe.errors import DataQualityError
 
 logger = logging.getLogger(__name__)
@@ -39,18 +39,7 @@ class EvaluationJob:
 
 def error_decision(venue: str, symbol: str, error: str) -> Decision:
     """A FLAT decision recording why a symbol could not be evaluated."""
-    signal = Signal(strategy=STRATEGY_NAME, direction=Direction.FLAT, confidence=0.0, reason=f"error: {error}")
-    return Decision(
-        venue=venue,
-        symbol=symbol,
-        regime="unknown",
-        signals=(signal,),
-        score=0.0,
-        last_price=0.0,
-        atr=0.0,
-        volatility=0.0,
-        error=error,
-    )
+    return replace(flat_decision(venue, symbol, f"error: {error}", 0.0), error=error)
 
 
 def read_candles(path: str, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], pl.DataFrame]:
