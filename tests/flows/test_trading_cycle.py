@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import text
 
 from flows.trading_cycle import trading_cycle
@@ -21,12 +19,6 @@ from tradepipe.config import Settings
 
 pytestmark = pytest.mark.timeout(400)
 STAGES = ["discover", "fetch", "gate", "evaluate", "size", "execute", "manage", "reconcile"]
-
-
-@pytest.fixture(scope="module")
-def prefect_api() -> Iterator[None]:
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
 
 
 @pytest.fixture(scope="module")
