@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from prefect import flow, task
+from prefect import Task, flow, task
 from prefect.cache_policies import NO_CACHE
 
 from tasks.policy import retry_transient
 from tradepipe.errors import DataQualityError, RateLimited, TransientVenueError
 
 
-def flaky(failures: list[BaseException]):
+def flaky(failures: list[BaseException]) -> tuple[Task[[], int], list[int]]:
     calls: list[int] = []
 
     @task(retries=3, retry_delay_seconds=0, retry_condition_fn=retry_transient, cache_policy=NO_CACHE)
