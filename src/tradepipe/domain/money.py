@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, localcontext
 
 ZERO = Decimal(0)
+LEDGER_PLACES = 18  # the ledger's NUMERIC(38, 18): every stored amount is rounded here, identically on all backends
+LEDGER_QUANTUM = Decimal(1).scaleb(-LEDGER_PLACES)
 
 
 def to_decimal(value: float | int | str | Decimal, quantum: Decimal | None = None) -> Decimal:
@@ -27,3 +29,17 @@ def round_down_to_step(value: Decimal, step: Decimal) -> Decimal:
     if step <= 0:
         raise ValueError(f"step must be positive, got {step}")
     return (value // step) * step
+
+
+def ledger_round(value: Decimal) -> Decimal:
+    """Round to the ledger's 18 decimal places (half-even), with enough precision for 20 integer digits."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return value.quantize(LEDGER_QUANTUM, rounding=ROUND_HALF_EVEN).normalize()
+
+
+def ledger_sum(*values: Decimal) -> Decimal:
+    """Add ledger amounts without the default 28-digit context rounding away cents of a large balance."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return ledger_round(sum(values, ZERO))

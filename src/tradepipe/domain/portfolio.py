@@ -16,6 +16,7 @@ class Position:
     take_profit: Decimal | None
     opened_at_ms: int
     realized_pnl: Decimal = Decimal(0)
+    cost_basis: Decimal = Decimal(0)  # quote paid for the amount still held; average_price = cost_basis / amount
 
     @property
     def is_open(self) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from tradepipe.adapters.storage import tables as t
 from tradepipe.adapters.storage.rows import fill_from_row, intent_from_row, position_from_row, position_values
 from tradepipe.core.positions.accounting import apply_fill, base_and_quote
+from tradepipe.domain.money import ledger_sum
 from tradepipe.domain.orders import TERMINAL_STATUSES, Fill, Order, OrderIntent
 from tradepipe.domain.portfolio import Position
 
@@ -312,7 +313,9 @@ class Ledger:
         if row is None:
             conn.execute(insert(t.balances).values(venue=venue, asset=asset, total=delta, updated_at=_now()))
         else:
-            conn.execute(update(t.balances).where(key).values(total=Decimal(row.total) + delta, updated_at=_now()))
+            conn.execute(
+                update(t.balances).where(key).values(total=ledger_sum(Decimal(row.total), delta), updated_at=_now())
+            )
 
     # --- reconciliation -------------------------------------------------------
     def record_reconciliation(

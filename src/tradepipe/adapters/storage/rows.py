@@ -24,6 +24,7 @@ def position_from_row(row: Any) -> Position:
         take_profit=dec(row.take_profit),
         opened_at_ms=int(row.opened_at_ms),
         realized_pnl=Decimal(row.realized_pnl),
+        cost_basis=Decimal(row.cost_basis),
     )
 
 
@@ -37,6 +38,7 @@ def position_values(position: Position) -> dict[str, Any]:
         "take_profit": position.take_profit,
         "opened_at_ms": position.opened_at_ms,
         "realized_pnl": position.realized_pnl,
+        "cost_basis": position.cost_basis,
         "is_open": position.amount > 0,
     }
 

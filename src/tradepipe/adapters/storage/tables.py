@@ -165,6 +165,7 @@ positions = Table(
     Column("take_profit", MONEY),
     Column("opened_at_ms", BigInteger, nullable=False),
     Column("realized_pnl", MONEY, nullable=False),
+    Column("cost_basis", MONEY, nullable=False),
     Column("is_open", Boolean, nullable=False),
 )
 

@@ -37,6 +37,7 @@ def upgrade() -> None:
     sa.Column('take_profit', money(), nullable=True),
     sa.Column('opened_at_ms', sa.BigInteger(), nullable=False),
     sa.Column('realized_pnl', money(), nullable=False),
+    sa.Column('cost_basis', money(), nullable=False),
     sa.Column('is_open', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('venue', 'symbol', name=op.f('pk_positions'))
     )
