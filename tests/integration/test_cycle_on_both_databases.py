@@ -46,7 +46,9 @@ def test_two_cycles_leave_a_consistent_ledger(ledger_url: str, tmp_path: Path) -
     rebuilt = {k: p for k, p in rebuild_positions(ledger.fills()).items() if p.amount > 0}
     assert set(rebuilt) == set(open_positions)
     for key, position in rebuilt.items():
-        assert position.amount == open_positions[key].amount
-        assert position.average_price == open_positions[key].average_price
+        stored = open_positions[key]
+        assert (position.amount, position.average_price, position.cost_basis, position.realized_pnl) == (
+            stored.amount, stored.average_price, stored.cost_basis, stored.realized_pnl,
+        )  # fmt: skip
     quote_cash = sum((v for (_, asset), v in ledger.cash().items() if asset == "USDT"), Decimal(0))
     assert f"{quote_cash:.2f}" == second.cash
