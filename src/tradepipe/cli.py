@@ -99,19 +99,14 @@ def positions(config: ConfigOption = None) -> None:
 
 def summary_tables(s: dict[str, Any]) -> Group:
     """The cycle summary as rich renderables: headline, stage seconds, open positions, quarantined symbols."""
-    head = Table(title=f"Cycle {s['cycle']} ({s['run_id']}) at {s['as_of']}", show_lines=False)
-    for column in ("universe", "quarantined", "signals", "orders", "fills", "exits", "equity", "reconciliation"):
-        head.add_column(column, justify="right")
-    head.add_row(
-        str(s["universe"]),
-        str(len(s["quarantined"])),
-        str(s["signals"]),
-        str(s["orders"]),
-        str(s["fills"]),
-        str(s["exits"]),
-        s["equity"],
-        s["reconciliation"],
-    )
+    head = Table(title=f"Cycle {s['cycle']} ({s['run_id']}) at {s['as_of']}", show_header=False)
+    for justify in ("left", "right", "left", "right", "left", "right"):
+        head.add_column(justify=justify)  # type: ignore[arg-type]
+    head.add_row("universe", str(s["universe"]), "signals", str(s["signals"]), "equity", s["equity"])
+    head.add_row("quarantined", str(len(s["quarantined"])), "orders", str(s["orders"]), "cash", s["cash"])
+    head.add_row("cache hit/miss", f"{s['cache_hits']}/{s['cache_misses']}", "fills", str(s["fills"]),
+                 "reconciliation", s["reconciliation"])  # fmt: skip
+    head.add_row("recovered", str(s["recovered"]), "exits", str(s["exits"]), "rejected", str(s["rejected"]))
     parts: list[Any] = [head]
     stages = Table(title="Stage seconds")
     for stage in s["stage_seconds"]:

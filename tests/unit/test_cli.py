@@ -47,3 +47,25 @@ def test_positions_on_a_new_ledger_says_none_are_open(tmp_path: Path) -> None:
     result = runner.invoke(app, ["positions", "--config", str(config)])
     assert result.exit_code == 0, result.output
     assert "no open positions" in result.output
+
+
+def test_summary_tables_show_every_headline_figure_in_80_columns() -> None:
+    from rich.console import Console
+
+    from tradepipe.cli import summary_tables
+    from tradepipe.core.reporting import CycleSummary
+
+    summary = CycleSummary(
+        run_id="run-x", cycle=3, as_of="2026-01-26 00:00 UTC", universe=40, batches=4, signals=9, orders=7,
+        fills=8, exits=1, cash="18549.59", equity="19998.58", cache_hits=1, cache_misses=3,
+        quarantined=[{"venue": "sim-alpha", "symbol": "AAVE/USDT", "check": "nan_values", "detail": "1 bar"}],
+        stage_seconds={"discover": 0.27, "fetch": 0.04},
+        open_positions=[{"venue": "sim-beta", "symbol": "SOL/USDT", "amount": "1.93", "entry": "123.6",
+                         "mark": "126.3", "stop": "115", "target": "136.4"}],
+    )  # fmt: skip
+    console = Console(width=80, record=True)
+    console.print(summary_tables(summary.as_dict()))
+    text = console.export_text()
+    for figure in ("Cycle 3", "40", "19998.58", "18549.59", "1/3", "0.27", "SOL/USDT", "AAVE/USDT", "nan_values"):
+        assert figure in text
+    assert "…" not in text  # nothing truncated at 80 columns
