@@ -1,14 +1,14 @@
-"""Parquet (zstd) candle store: atomic writes (write, fsync, rename) and a content hash per file."""
+"""Parquet (zstd) candle store: atomic writes and a content hash per file."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import polars as pl
 
+from tradepipe.adapters.files import write_atomically
 from tradepipe.domain.market import DatasetRef
 
 
@@ -31,10 +31,8 @@ class ParquetCandleStore:
 
     def write(self, key: str, frame: pl.DataFrame, *, timeframe: str, batch_index: int, as_of_ms: int) -> DatasetRef:
         path = self._path(key, timeframe)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".parquet.tmp")
-        frame.sort("venue", "symbol", "timestamp").write_parquet(tmp, compression="zstd")
-        _fsync_replace(tmp, path)
+        ordered = frame.sort("venue", "symbol", "timestamp")
+        write_atomically(path, lambda tmp: ordered.write_parquet(tmp, compression="zstd"))
         pairs = frame.select("venue", "symbol").unique(maintain_order=True).rows()
         ref = DatasetRef(
             path=str(path.resolve()),
@@ -45,21 +43,13 @@ class ParquetCandleStore:
             rows=frame.height,
             as_of_ms=as_of_ms,
         )
-        sidecar = path.with_suffix(".json")
-        tmp_sidecar = sidecar.with_suffix(".json.tmp")
-        tmp_sidecar.write_text(json.dumps(_ref_to_json(ref)))
-        _fsync_replace(tmp_sidecar, sidecar)
+        text = json.dumps(_ref_to_json(ref))
+        write_atomically(path.with_suffix(".json"), lambda tmp: tmp.write_text(text))
         return ref
 
 
 def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _fsync_replace(tmp: Path, final: Path) -> None:
-    with tmp.open("rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, final)
 
 
 def _ref_to_json(ref: DatasetRef) -> dict[str, object]:

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import pathlib
-import tempfile
 from typing import Any
 
+from tradepipe.adapters.files import write_atomically
 from tradepipe.adapters.venues.account_state import AccountState
 from tradepipe.adapters.venues.sim_account import FeeRates, SimAccount
 from tradepipe.clock import Clock
@@ -134,20 +133,5 @@ class PaperBroker:
 
     def _save(self, state: AccountState) -> None:
         payload = {"format": WALLET_FORMAT, "venue": self.name, "account": state.to_json()}
-        directory = self.wallet_path.parent
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.wallet_path.name}.", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(payload, fh, indent=1, sort_keys=True)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.wallet_path)
-        except BaseException:
-            pathlib.Path(tmp).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)  # make the rename itself durable
-        finally:
-            os.close(dir_fd)
+        text = json.dumps(payload, indent=1, sort_keys=True)
+        write_atomically(self.wallet_path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
