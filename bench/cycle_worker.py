@@ -77,7 +77,7 @@ def _diagnose_evaluate(settings: Any) -> dict[str, float]:
     """
     from tradepipe.adapters.compute.dask_cluster import map_batches, open_client
     from tradepipe.core.strategy import EvaluationJob, evaluate_job
-    from tradepipe.stages.trading import strategy_params
+    from tradepipe.stages.evaluate import strategy_params
 
     sidecars = [json.loads(p.read_text()) for p in (Path(settings.state_dir) / "candles").rglob("*.json")]
     if not sidecars:

@@ -38,7 +38,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from bench import suites
 from bench.cycle_worker import LAUNCH_ENV, PROGRESS_MARK
+from bench.records import record
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO_ROOT / "bench" / "results.json"
@@ -59,10 +61,6 @@ def machine_info() -> dict[str, Any]:
     except (OSError, subprocess.SubprocessError):
         git = ""
     return {"cpus": os.cpu_count(), "python": platform.python_version(), "git": git or "unknown"}
-
-
-def record(name: str, value: float, unit: str, higher_is_better: bool, **params: Any) -> dict[str, Any]:
-    return {"name": name, "value": value, "unit": unit, "higher_is_better": higher_is_better, "params": params}
 
 
 def worker_env(launch_wall: float) -> dict[str, str]:
@@ -263,11 +261,25 @@ def build_results(worker: dict[str, Any], store: dict[str, int], symbols: int) -
     return results
 
 
+def check_records(suite: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A suite's records, refused unless each has the BENCH.md shape and a finite value."""
+    if not records:
+        raise BenchError(f"suite {suite} returned no records")
+    for r in records:
+        missing = {"name", "value", "unit", "higher_is_better", "params"} - r.keys()
+        if missing or not (isinstance(r["value"], float | int) and math.isfinite(r["value"])):
+            raise BenchError(f"suite {suite}: bad record {r!r} (missing {sorted(missing)})")
+    return records
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="tradepipe benchmarks (see /work/shared/BENCH.md)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 10 symbols, 1 warm cycle (or BENCH_QUICK=1)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"results file (default: {DEFAULT_OUT})")
     parser.add_argument("--verbose", "-v", action="store_true", help="echo the cycle worker's stderr")
+    parser.add_argument(
+        "--only", nargs="*", default=None, help="run only these suites ('cycle' or a bench/suites name)"
+    )
     args = parser.parse_args(argv)
     quick = args.quick or os.environ.get("BENCH_QUICK", "").strip().lower() in ("1", "true", "yes", "on")
     mode = QUICK if quick else FULL
@@ -284,17 +296,27 @@ def main(argv: list[str] | None = None) -> int:
         console=console,
         transient=False,
     ) as progress:
-        # steps: machine info, imports, cold cycle, warm cycles, diagnostics, store size, write
-        task = progress.add_task("machine info", total=6 + warm)
+        found = suites.discover()
+        chosen = [name for name in found if args.only is None or name in args.only]
+        with_cycle = args.only is None or "cycle" in args.only
+        # steps: machine info, [imports, cold cycle, warm cycles, diagnostics, store size], each suite, write
+        task = progress.add_task("machine info", total=2 + (4 + warm if with_cycle else 0) + len(chosen))
         machine = machine_info()
-        progress.update(task, advance=1, description=f"cycle worker: {n} symbols, imports")
-        with tempfile.TemporaryDirectory(prefix="tradepipe-bench-") as tmp:
-            state_dir = Path(tmp) / "state"
-            worker, _ = run_worker(n, warm, state_dir, mode["timeout_s"], progress, task, args.verbose)
-            progress.update(task, description="store size")
-            store = store_stats(state_dir)
+        progress.update(task, advance=1)
+        results: list[dict[str, Any]] = []
+        if with_cycle:
+            progress.update(task, description=f"cycle worker: {n} symbols, imports")
+            with tempfile.TemporaryDirectory(prefix="tradepipe-bench-") as tmp:
+                state_dir = Path(tmp) / "state"
+                worker, _ = run_worker(n, warm, state_dir, mode["timeout_s"], progress, task, args.verbose)
+                progress.update(task, description="store size")
+                store = store_stats(state_dir)
+                progress.update(task, advance=1)
+            results += build_results(worker, store, n)
+        for name in chosen:
+            progress.update(task, description=f"suite {name}")
+            results += check_records(name, found[name](quick))
             progress.update(task, advance=1)
-        results = build_results(worker, store, n)
         progress.update(task, description=f"write {args.out}")
         args.out.parent.mkdir(parents=True, exist_ok=True)
         tmp_out = args.out.with_name(args.out.name + ".tmp")

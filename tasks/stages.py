@@ -13,7 +13,16 @@ from tradepipe.core.reporting import CycleSummary, render_markdown
 from tradepipe.domain.cycle import CycleContext
 from tradepipe.domain.market import Universe
 from tradepipe.domain.strategy import Decision
-from tradepipe.stages import ledger_checks, market, start, trading
+from tradepipe.stages import discover as discover_stage
+from tradepipe.stages import evaluate as evaluate_stage
+from tradepipe.stages import execute as execute_stage
+from tradepipe.stages import fetch as fetch_stage
+from tradepipe.stages import gate as gate_stage
+from tradepipe.stages import manage as manage_stage
+from tradepipe.stages import reconcile as reconcile_stage
+from tradepipe.stages import report as report_stage
+from tradepipe.stages import size as size_stage
+from tradepipe.stages import start
 
 
 @task(name="open-cycle", cache_policy=NO_CACHE)
@@ -23,48 +32,48 @@ def open_cycle(settings: Settings, run_id: str) -> CycleContext:
 
 @task(name="discover", retries=3, retry_delay_seconds=1, retry_condition_fn=retry_transient, cache_policy=NO_CACHE)
 def discover(settings: Settings, ctx: CycleContext, max_symbols: int | None = None) -> Universe:
-    return market.discover(settings, ctx, max_symbols)
+    return discover_stage.discover(settings, ctx, max_symbols)
 
 
 @task(name="fetch", retries=3, retry_delay_seconds=1, retry_condition_fn=retry_transient, cache_policy=NO_CACHE)
 def fetch(settings: Settings, ctx: CycleContext, universe: Universe) -> list[marketdata.FetchResult]:
-    return market.fetch(settings, ctx, universe.batches)
+    return fetch_stage.fetch(settings, ctx, universe.batches)
 
 
 @task(name="gate", cache_policy=NO_CACHE)
-def gate(settings: Settings, ctx: CycleContext, fetched: list[marketdata.FetchResult]) -> market.GateOutcome:
-    return market.gate(settings, ctx, fetched)
+def gate(settings: Settings, ctx: CycleContext, fetched: list[marketdata.FetchResult]) -> gate_stage.GateOutcome:
+    return gate_stage.gate(settings, ctx, fetched)
 
 
 @task(name="evaluate", retries=1, retry_condition_fn=retry_transient, cache_policy=NO_CACHE)
-def evaluate(settings: Settings, ctx: CycleContext, gate_outcome: market.GateOutcome) -> list[Decision]:
-    return trading.evaluate(settings, ctx, gate_outcome.work)
+def evaluate(settings: Settings, ctx: CycleContext, gate_outcome: gate_stage.GateOutcome) -> list[Decision]:
+    return evaluate_stage.evaluate(settings, ctx, gate_outcome.work)
 
 
 @task(name="size", cache_policy=NO_CACHE)
 def size(
-    settings: Settings, ctx: CycleContext, decisions: list[Decision], gate_outcome: market.GateOutcome
+    settings: Settings, ctx: CycleContext, decisions: list[Decision], gate_outcome: gate_stage.GateOutcome
 ) -> risk.SizingOutcome:
-    return trading.size(settings, ctx, decisions, gate_outcome.quality_factor())
+    return size_stage.size(settings, ctx, decisions, gate_outcome.quality_factor())
 
 
 @task(name="execute", retries=0, cache_policy=NO_CACHE)  # placement is never retried: idempotency lives in intents
 def execute(settings: Settings, ctx: CycleContext, outcome: risk.SizingOutcome) -> execution.ExecutionReport:
-    return trading.execute(settings, ctx, outcome)
+    return execute_stage.execute(settings, ctx, outcome)
 
 
 @task(name="manage", retries=0, cache_policy=NO_CACHE)
 def manage(settings: Settings, ctx: CycleContext) -> execution.ExecutionReport:
-    return trading.manage(settings, ctx)
+    return manage_stage.manage(settings, ctx)
 
 
 @task(name="reconcile", cache_policy=NO_CACHE)
 def reconcile_ledger(settings: Settings, ctx: CycleContext) -> list[reconcile.ReconciliationResult]:
-    return ledger_checks.reconcile(settings, ctx)
+    return reconcile_stage.reconcile(settings, ctx)
 
 
 @task(name="report", cache_policy=NO_CACHE)
 def report(settings: Settings, ctx: CycleContext, **parts: object) -> CycleSummary:
-    summary = ledger_checks.report(settings, ctx, **parts)  # type: ignore[arg-type]
+    summary = report_stage.report(settings, ctx, **parts)  # type: ignore[arg-type]
     create_markdown_artifact(render_markdown(summary), key="trading-cycle-report", description=f"cycle {summary.cycle}")
     return summary

@@ -15,7 +15,9 @@ from tradepipe.core.risk import SizingOutcome
 from tradepipe.domain.cycle import CycleContext
 from tradepipe.domain.orders import IntentPurpose, OrderIntent, OrderType, Side
 from tradepipe.errors import ConfigurationError
-from tradepipe.stages import ledger_checks, start, trading
+from tradepipe.stages import execute as execute_stage
+from tradepipe.stages import marks, start
+from tradepipe.stages import reconcile as reconcile_stage
 
 NOTHING = SizingOutcome((), ())
 
@@ -48,12 +50,12 @@ def test_crash_after_commit_before_send_is_abandoned_not_sent(settings: Settings
     # the process dies here: the intent is committed, the venue was never called
 
     ctx = start.open_cycle(settings, "run-next")
-    report = trading.execute(settings, ctx, NOTHING)
+    report = execute_stage.execute(settings, ctx, NOTHING)
     assert report.abandoned == [intent.client_order_id]
     assert report.placed == [] and report.recovered == []
     assert venue_client_ids(settings) == []  # the venue never saw it, and recovery did not send it
     assert wiring.ledger(settings).unresolved_intents() == []
-    assert all(r.status == "clean" for r in ledger_checks.reconcile(settings, ctx))
+    assert all(r.status == "clean" for r in reconcile_stage.reconcile(settings, ctx))
 
 
 def test_crash_after_send_before_record_is_recovered_once(settings: Settings) -> None:
@@ -66,15 +68,15 @@ def test_crash_after_send_before_record_is_recovered_once(settings: Settings) ->
     # the process dies here: the venue filled the order, the ledger does not know
 
     ctx = start.open_cycle(settings, "run-next")
-    report = trading.execute(settings, ctx, NOTHING)
+    report = execute_stage.execute(settings, ctx, NOTHING)
     assert report.recovered == [intent.client_order_id]
     assert report.placed == [] and report.new_fills >= 1
     assert venue_client_ids(settings) == [intent.client_order_id]  # still one order at the venue
     [position] = ledger.open_positions()
     assert (position.symbol, position.amount) == ("BTC/USDT", Decimal("0.01"))
-    assert all(r.status == "clean" for r in ledger_checks.reconcile(settings, ctx))
+    assert all(r.status == "clean" for r in reconcile_stage.reconcile(settings, ctx))
 
-    again = trading.execute(settings, start.open_cycle(settings, "run-third"), NOTHING)
+    again = execute_stage.execute(settings, start.open_cycle(settings, "run-third"), NOTHING)
     assert again.recovered == [] and again.new_fills == 0  # nothing left to recover, nothing recorded twice
 
 
@@ -87,11 +89,11 @@ def test_reconcile_records_a_planted_wallet_drift_and_halts_entries(settings: Se
     wallet.write_text(json.dumps(data))
     wiring.gateways.cache_clear()
 
-    results = {r.venue: r for r in ledger_checks.reconcile(settings, ctx)}
+    results = {r.venue: r for r in reconcile_stage.reconcile(settings, ctx)}
     assert results["sim-beta"].status == "clean"
     [diff] = results["sim-alpha"].diffs
     assert (diff.kind, diff.asset, diff.ledger_value - diff.counterparty_value) == ("cash_drift", "USDT", Decimal(5))
-    state = trading.portfolio_state(settings, [], {})
+    state = marks.portfolio_state(settings, [], {})
     assert state.halted is not None and "reconciliation" in state.halted
 
 

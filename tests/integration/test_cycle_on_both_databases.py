@@ -12,20 +12,29 @@ from tradepipe import wiring
 from tradepipe.config import Settings
 from tradepipe.core.reconcile import rebuild_positions
 from tradepipe.core.reporting import CycleSummary
-from tradepipe.stages import ledger_checks, market, start, trading
+from tradepipe.stages import discover as discover_stage
+from tradepipe.stages import evaluate as evaluate_stage
+from tradepipe.stages import execute as execute_stage
+from tradepipe.stages import fetch as fetch_stage
+from tradepipe.stages import gate as gate_stage
+from tradepipe.stages import manage as manage_stage
+from tradepipe.stages import reconcile as reconcile_stage
+from tradepipe.stages import report as report_stage
+from tradepipe.stages import size as size_stage
+from tradepipe.stages import start
 
 
 def run_cycle(settings: Settings, run_id: str) -> CycleSummary:
     ctx = start.open_cycle(settings, run_id)
-    universe = market.discover(settings, ctx)
-    fetched = market.fetch(settings, ctx, universe.batches)
-    gate = market.gate(settings, ctx, fetched)
-    decisions = trading.evaluate(settings, ctx, gate.work)
-    sized = trading.size(settings, ctx, decisions, gate.quality_factor())
-    entries = trading.execute(settings, ctx, sized)
-    exits = trading.manage(settings, ctx)
-    reconciliations = ledger_checks.reconcile(settings, ctx)
-    return ledger_checks.report(
+    universe = discover_stage.discover(settings, ctx)
+    fetched = fetch_stage.fetch(settings, ctx, universe.batches)
+    gate = gate_stage.gate(settings, ctx, fetched)
+    decisions = evaluate_stage.evaluate(settings, ctx, gate.work)
+    sized = size_stage.size(settings, ctx, decisions, gate.quality_factor())
+    entries = execute_stage.execute(settings, ctx, sized)
+    exits = manage_stage.manage(settings, ctx)
+    reconciliations = reconcile_stage.reconcile(settings, ctx)
+    return report_stage.report(
         settings, ctx, universe_size=len(universe.entries), batches=len(universe.batches),
         cache_hits=sum(f.cache_hit for f in fetched), gate=gate, signals=len(sized.intents),
         entries=entries, exits=exits, reconciliations=reconciliations,

@@ -1,4 +1,4 @@
-"""Stages 1–3: discover the universe, fetch candles, gate their quality."""
+"""Stage 3: gate data quality; quarantined symbols never reach a strategy."""
 
 from __future__ import annotations
 
@@ -8,35 +8,10 @@ import polars as pl
 
 from tradepipe import wiring
 from tradepipe.config import Settings
-from tradepipe.core import discovery, marketdata, quality
+from tradepipe.core import marketdata, quality
 from tradepipe.domain.cycle import CycleContext
-from tradepipe.domain.market import Batch, Universe
 from tradepipe.domain.quality import QualityIssue, QualityReport, Verdict
 from tradepipe.stages.timing import timed_stage
-
-
-def discover(settings: Settings, ctx: CycleContext, max_symbols: int | None = None) -> Universe:
-    with timed_stage(settings, ctx, "discover"):
-        snapshots = discovery.collect_snapshots(wiring.gateways(settings, ctx.as_of_ms))
-        return discovery.build_universe(snapshots, settings.discovery, as_of_ms=ctx.as_of_ms, max_symbols=max_symbols)
-
-
-def fetch(settings: Settings, ctx: CycleContext, batches: tuple[Batch, ...]) -> list[marketdata.FetchResult]:
-    """Every batch's candles into the store; a batch already stored for this sim time is a cache hit."""
-    with timed_stage(settings, ctx, "fetch"):
-        gateways = wiring.gateways(settings, ctx.as_of_ms)
-        store = wiring.store(settings)
-        return [
-            marketdata.fetch_batch(
-                batch,
-                gateways,
-                store,
-                timeframe=settings.marketdata.timeframe,
-                bars=settings.marketdata.history_bars,
-                as_of_ms=ctx.as_of_ms,
-            )
-            for batch in batches
-        ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,53 +1,18 @@
-"""The ``tradepipe`` command line."""
+"""``tradepipe run``: paper trading cycles with a progress bar and a summary per cycle."""
 
 from __future__ import annotations
 
-import os
-import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console, Group
+from rich.console import Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tradepipe.config import Settings, load_settings
+from tradepipe.cli.common import ConfigOption, console, err_console, load_or_exit, prepare_prefect
 from tradepipe.errors import ConfigurationError, TradepipeError
 
-app = typer.Typer(
-    help="tradepipe: a Prefect-orchestrated crypto trading pipeline (paper trading on a simulator by default).",
-    no_args_is_help=True,
-    add_completion=False,
-)
-console = Console()
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="TOML config file (default: $TRADEPIPE_CONFIG or ./tradepipe.toml)."),
-]
 
-
-def _settings(config: Path | None, overrides: dict[str, Any] | None = None) -> Settings:
-    """Load settings or exit with code 2 and a message naming the bad field; nothing is written first."""
-    try:
-        return load_settings(config, overrides)
-    except ConfigurationError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(code=2) from None
-
-
-def prepare_prefect(settings: Settings) -> None:
-    """Point Prefect at a home inside the state dir and quiet its telemetry; explicit env vars win."""
-    home = Path(settings.prefect_home).resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("PREFECT_HOME", str(home))
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-
-
-@app.command()
 def run(
     cycles: Annotated[int, typer.Option(min=1, help="Number of trading cycles to run, one sim bar apart.")] = 1,
     symbols: Annotated[int | None, typer.Option(min=1, help="Universe size (default: discovery.max_symbols).")] = None,
@@ -55,7 +20,7 @@ def run(
     config: ConfigOption = None,
 ) -> None:
     """Run paper trading cycles on the built-in simulated exchange and print each cycle's summary."""
-    settings = _settings(config, {"seed": seed} if seed is not None else None)
+    settings = load_or_exit(config, {"seed": seed} if seed is not None else None)
     prepare_prefect(settings)
     from flows.trading_cycle import trading_cycle
 
@@ -68,33 +33,10 @@ def run(
             try:
                 summary = trading_cycle(settings=settings, max_symbols=symbols)
             except TradepipeError as exc:
-                Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+                err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
                 raise typer.Exit(code=2 if isinstance(exc, ConfigurationError) else 1) from None
             progress.console.print(summary_tables(summary.as_dict()))
             progress.advance(bar)
-
-
-@app.command()
-def positions(config: ConfigOption = None) -> None:
-    """Show open positions from the ledger (the single source of truth)."""
-    from tradepipe import wiring
-
-    settings = _settings(config)
-    table = Table(title="Open positions")
-    for column in ("venue", "symbol", "amount", "entry", "stop", "target", "realised P&L"):
-        table.add_column(column, justify="right" if column not in ("venue", "symbol") else "left")
-    rows = wiring.ledger(settings).open_positions()
-    for p in rows:
-        table.add_row(
-            p.venue,
-            p.symbol,
-            f"{p.amount.normalize():f}",
-            f"{p.average_price:.6g}",
-            f"{p.stop_loss:.6g}" if p.stop_loss is not None else "-",
-            f"{p.take_profit:.6g}" if p.take_profit is not None else "-",
-            f"{p.realized_pnl:.2f}",
-        )
-    console.print(table if rows else "no open positions")
 
 
 def summary_tables(s: dict[str, Any]) -> Group:
@@ -124,7 +66,3 @@ def summary_tables(s: dict[str, Any]) -> Group:
         f"[yellow]quarantined[/] {q['venue']} {q['symbol']}: {q['check']} — {q['detail']}" for q in s["quarantined"]
     ]
     return Group(*parts)
-
-
-def main() -> None:  # pragma: no cover - console entry point
-    sys.exit(app())

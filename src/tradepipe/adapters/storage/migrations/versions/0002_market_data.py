@@ -1,0 +1,21 @@
+"""market data: schema for issue 4 (market data)
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-25
+"""
+
+from __future__ import annotations
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    """Reserved in the chain for issue 4 (market data); no schema change yet."""
+
+
+def downgrade() -> None:
+    """Nothing to undo yet."""

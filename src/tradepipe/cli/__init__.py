@@ -1,0 +1,25 @@
+"""The ``tradepipe`` command line: one module per command (group) in this package, registered here."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from tradepipe.cli import positions, run
+from tradepipe.cli.common import prepare_prefect
+from tradepipe.cli.run import summary_tables
+
+app = typer.Typer(
+    help="tradepipe: a Prefect-orchestrated crypto trading pipeline (paper trading on a simulator by default).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command()(run.run)
+app.command()(positions.positions)
+
+__all__ = ["app", "main", "prepare_prefect", "summary_tables"]
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    sys.exit(app())

@@ -1,0 +1,40 @@
+"""What every command shares: the console, the --config option, settings loading, Prefect preparation."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from tradepipe.config import Settings, load_settings
+from tradepipe.errors import ConfigurationError
+
+console = Console()
+err_console = Console(stderr=True)
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="TOML config file (default: $TRADEPIPE_CONFIG or ./tradepipe.toml)."),
+]
+
+
+def load_or_exit(config: Path | None, overrides: dict[str, Any] | None = None) -> Settings:
+    """Load settings or exit with code 2 and a message naming the bad field; nothing is written first."""
+    try:
+        return load_settings(config, overrides)
+    except ConfigurationError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(code=2) from None
+
+
+def prepare_prefect(settings: Settings) -> None:
+    """Point Prefect at a home inside the state dir and quiet its telemetry; explicit env vars win."""
+    home = Path(settings.prefect_home).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PREFECT_HOME", str(home))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")

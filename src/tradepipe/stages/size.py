@@ -1,0 +1,64 @@
+"""Stage 5: size entries and check risk; every decision is stored with its outcome."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+from tradepipe import wiring
+from tradepipe.config import Settings
+from tradepipe.core import risk
+from tradepipe.domain.cycle import CycleContext
+from tradepipe.domain.strategy import Decision, Denial
+from tradepipe.stages.marks import mark_prices, market_rules, portfolio_state
+from tradepipe.stages.timing import timed_stage
+
+
+def size(
+    settings: Settings,
+    ctx: CycleContext,
+    decisions: Sequence[Decision],
+    quality_factor: Mapping[tuple[str, str], float],
+) -> risk.SizingOutcome:
+    """Entry intents for the best LONG decisions; every decision is stored with its outcome and reason."""
+    with timed_stage(settings, ctx, "size"):
+        ledger = wiring.ledger(settings)
+        gateways = wiring.gateways(settings, ctx.as_of_ms)
+        positions = ledger.open_positions()
+        marks = mark_prices(gateways, positions)
+        state = portfolio_state(settings, positions, marks)
+        rules = market_rules(gateways, decisions)
+        outcome = risk.plan_entries(
+            decisions, state, rules, settings.risk, run_id=ctx.run_id, quality_factor=quality_factor
+        )
+        ledger.record_decisions(ctx.run_id, decision_rows(decisions, outcome))
+        return outcome
+
+
+def decision_rows(decisions: Sequence[Decision], outcome: risk.SizingOutcome) -> list[dict[str, object]]:
+    denied: dict[tuple[str, str], Denial] = {(d.venue, d.symbol): denial for d, denial in outcome.denials}
+    approved = {(i.venue, i.symbol): i for i in outcome.intents}
+    rows = []
+    for d in decisions:
+        key = (d.venue, d.symbol)
+        if d.error:
+            result, reason = "error", d.error
+        elif key in approved:
+            result, reason = "approved", approved[key].reason
+        elif key in denied:
+            result, reason = "denied", f"{denied[key].rule}: {denied[key].detail}"
+        else:
+            result, reason = "skipped", "; ".join(s.reason for s in d.signals) or "no signal"
+        rows.append(
+            {
+                "venue": d.venue,
+                "symbol": d.symbol,
+                "regime": d.regime,
+                "direction": d.direction.value,
+                "score": d.score,
+                "signals": json.dumps([[s.strategy, s.direction.value, s.confidence, s.reason] for s in d.signals]),
+                "outcome": result,
+                "reason": reason,
+            }
+        )
+    return rows
