@@ -39,5 +39,5 @@ def max_in_for_impact(max_impact_bps: float, reserve_in: float, fee_bps: float) 
         return float("inf")
     if fee_keep < keep:
         return 0.0
-    # executed/spot = fee_keep * reserve_in / (reserve_in + fee_keep * a) ≥ keep  ⇔  a ≤ reserve_in (fee_keep/keep − 1)/fee_keep
+    # executed/spot = fee_keep·r / (r + fee_keep·a) ≥ keep  ⇔  a ≤ r·(fee_keep/keep − 1)/fee_keep
     return reserve_in * (fee_keep / keep - 1.0) / fee_keep
