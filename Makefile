@@ -6,12 +6,17 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.synced-$(shell cat uv.lock pyproject.toml | sha1sum | cut -c1-12)
 UV := $(shell command -v uv 2>/dev/null || echo .uv/bin/uv)
 PYTEST_ARGS ?=
+SERVE_CONFIG ?= deployments/paper.toml
+# The browser test (slow) joins `make test` when Chromium is installed, and always on CI (which installs it).
+ON_CI := $(filter true,$(CI))
+BROWSER := $(if $(or $(ON_CI),$(wildcard /usr/bin/chromium)),or browser,)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 180
 
-.PHONY: help setup run test test-all lint format bench serve deploy clean
+.PHONY: help setup run test test-all lint format bench serve stop deploy chromium clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,8 +38,8 @@ lint: $(STAMP) ## ruff + import rules
 	$(BIN)/ruff format --check src tasks flows tests bench
 	$(BIN)/lint-imports
 
-test: $(STAMP) lint ## lint, then every test except the slow ones (PostgreSQL tests included)
-	$(BIN)/pytest -m "not slow" -q $(PYTEST_ARGS)
+test: $(STAMP) lint $(if $(ON_CI),chromium) ## lint, then every test except the slow ones (PostgreSQL tests included)
+	$(BIN)/pytest -m "not slow $(BROWSER)" -q $(PYTEST_ARGS)
 
 test-all: $(STAMP) lint ## every test, slow ones too
 	$(BIN)/pytest -q $(PYTEST_ARGS)
@@ -46,11 +51,19 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 bench: $(STAMP) ## benchmarks → bench/results.json (BENCH_QUICK=1 for a smoke run)
 	$(BIN)/python -m bench.run --out bench/results.json
 
-serve: $(STAMP) ## a standing Prefect server (UI on http://127.0.0.1:4200)
-	$(BIN)/prefect server start
+serve: $(STAMP) ## standing Prefect server (UI :4200) + process work pool + deployments + worker + metrics (:9464)
+	$(BIN)/tradepipe serve start --config $(SERVE_CONFIG) $(ARGS)
 
-deploy: $(STAMP) ## register the deployments in prefect.yaml with the running server
-	$(BIN)/prefect --no-prompt deploy --all
+stop: $(STAMP) ## stop what `make serve` started (the worker gets SIGINT)
+	$(BIN)/tradepipe serve stop --config $(SERVE_CONFIG)
+
+deploy: $(STAMP) ## re-register the deployments in prefect.yaml with the running server
+	PREFECT_API_URL=$${PREFECT_API_URL:-http://127.0.0.1:4200/api} TRADEPIPE_HOME=$(CURDIR) \
+		$(BIN)/prefect --no-prompt deploy --all
+
+chromium: ## Debian's chromium + chromium-driver for the browser test (only when missing)
+	@test -x /usr/bin/chromium && test -x /usr/bin/chromedriver || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium chromium-driver; }
 
 clean: ## remove state, caches and the venv
 	rm -rf state .venv .uv .pytest_cache .ruff_cache bench/results.json

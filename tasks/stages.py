@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from prefect import task
-from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from tasks import artifacts, quality_artifacts
 from tasks.policy import retry_transient
 from tradepipe.config import Settings
 from tradepipe.core import execution, marketdata, reconcile, risk
-from tradepipe.core.reporting import CycleSummary, render_markdown
+from tradepipe.core.reporting import CycleSummary
 from tradepipe.domain.cycle import CycleContext
 from tradepipe.domain.market import Universe
 from tradepipe.domain.strategy import Decision
@@ -42,7 +42,9 @@ def fetch(settings: Settings, ctx: CycleContext, universe: Universe) -> list[mar
 
 @task(name="gate", cache_policy=NO_CACHE)
 def gate(settings: Settings, ctx: CycleContext, fetched: list[marketdata.FetchResult]) -> gate_stage.GateOutcome:
-    return gate_stage.gate(settings, ctx, fetched)
+    outcome = gate_stage.gate(settings, ctx, fetched)
+    quality_artifacts.publish(outcome, ctx.run_id)  # links to the HTML report and GX Data Docs, worst symbols
+    return outcome
 
 
 @task(name="evaluate", retries=1, retry_condition_fn=retry_transient, cache_policy=NO_CACHE)
@@ -54,7 +56,8 @@ def evaluate(settings: Settings, ctx: CycleContext, gate_outcome: gate_stage.Gat
 def size(
     settings: Settings, ctx: CycleContext, decisions: list[Decision], gate_outcome: gate_stage.GateOutcome
 ) -> risk.SizingOutcome:
-    return size_stage.size(settings, ctx, decisions, gate_outcome.quality_factor())
+    datasets = [path for path, _ in gate_outcome.work]
+    return size_stage.size(settings, ctx, decisions, gate_outcome.quality_factor(), datasets)
 
 
 @task(name="execute", retries=0, cache_policy=NO_CACHE)  # placement is never retried: idempotency lives in intents
@@ -75,5 +78,5 @@ def reconcile_ledger(settings: Settings, ctx: CycleContext) -> list[reconcile.Re
 @task(name="report", cache_policy=NO_CACHE)
 def report(settings: Settings, ctx: CycleContext, **parts: object) -> CycleSummary:
     summary = report_stage.report(settings, ctx, **parts)  # type: ignore[arg-type]
-    create_markdown_artifact(render_markdown(summary), key="trading-cycle-report", description=f"cycle {summary.cycle}")
+    artifacts.publish(summary)  # report + Dask dashboard link, metrics table, alert events
     return summary

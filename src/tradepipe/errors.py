@@ -17,7 +17,14 @@ class TransientVenueError(TransientError):
 
 
 class RateLimited(TransientVenueError):
-    """The venue asked us to slow down; back off by its limit before retrying."""
+    """The venue asked us to slow down; back off by its limit before retrying.
+
+    ``retry_after_s`` is the venue's hint (Retry-After header or its documented limit) when one is known.
+    """
+
+    def __init__(self, message: str = "", retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 # --- look up, never resend -------------------------------------------------

@@ -10,10 +10,14 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from tradepipe.adapters.quality.runner import GxRunner
 from tradepipe.adapters.storage.candles import ParquetCandleStore
 from tradepipe.adapters.storage.database import make_engine, migrate
 from tradepipe.adapters.storage.ledger import Ledger
+from tradepipe.adapters.storage.operations import OperationsStore
+from tradepipe.adapters.storage.quality import QualityStore
 from tradepipe.adapters.venues.paper_broker import PaperBroker
+from tradepipe.adapters.venues.sim_account import Realism
 from tradepipe.adapters.venues.sim_exchange import default_sim_venues
 from tradepipe.clock import SimClock, timeframe_ms
 from tradepipe.config import Settings
@@ -34,7 +38,7 @@ def ledger(settings: Settings, *, migrated: bool = True) -> Ledger:
     engine = _engine(settings.ledger_url)
     if migrated:
         _migrated(settings.ledger_url)
-    return Ledger(engine)
+    return Ledger(engine, cost_method=settings.positions.cost_method)
 
 
 @lru_cache(maxsize=8)
@@ -42,8 +46,26 @@ def _migrated(url: str) -> str:
     return migrate(_engine(url))
 
 
+def operations(settings: Settings) -> OperationsStore:
+    """Per-run metrics and alerts, on the ledger's engine (migrated first)."""
+    ledger(settings)
+    return OperationsStore(_engine(settings.ledger_url))
+
+
 def store(settings: Settings) -> ParquetCandleStore:
     return ParquetCandleStore(Path(settings.state_dir) / "candles")
+
+
+def quality_store(settings: Settings) -> QualityStore:
+    """Gate runs and quality reports, on the ledger's engine (migrated first)."""
+    ledger(settings)
+    return QualityStore(_engine(settings.ledger_url))
+
+
+@lru_cache(maxsize=4)
+def gx_runner(settings: Settings) -> GxRunner:
+    """The Great Expectations project in ``state_dir/quality`` (one per process: GX setup is costly)."""
+    return GxRunner(Path(settings.state_dir).resolve() / "quality", keep_runs=settings.quality.gx_keep_runs)
 
 
 def first_as_of_ms(settings: Settings) -> int:
@@ -72,6 +94,19 @@ def gateways(settings: Settings, as_of_ms: int) -> dict[str, VenueGateway]:
             wallet_dir / f"{name}.json",
             clock,
             starting_cash={settings.paper.quote: settings.paper.starting_cash},
+            realism=paper_realism(settings),
         )
         for name in settings.sim.venues
     }
+
+
+def paper_realism(settings: Settings) -> Realism:
+    """The ``[paper]`` fill realism (depth share, latency slippage, seeded rejects)."""
+    p = settings.paper
+    return Realism(
+        depth_share=p.depth_share,
+        latency_bps=p.latency_bps,
+        reject_rate=p.reject_rate,
+        seed=settings.seed,
+        unique_client_ids=p.client_order_id_unique,
+    )

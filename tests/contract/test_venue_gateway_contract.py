@@ -1,7 +1,10 @@
 """One contract for every ``VenueGateway``: ccxt shapes, order round trips, balances, faults.
 
-Runs against ``SimExchange`` and ``PaperBroker`` on a ``SimExchange``; a new implementation joins by
-adding a builder to ``BUILDERS``.
+The first part (``subject``) runs against every implementation in ``subjects.BUILDERS``: ``SimExchange``,
+``PaperBroker`` on a ``SimExchange``, and ``CcxtGateway`` over the real ccxt binance and kraken classes fed recorded
+HTTP. The second part (``gateway``) needs a venue whose market and account we control (the simulator and paper
+broker): exact balances, resting limit orders, duplicate ids, seeded fault draws. A new implementation joins by
+adding a builder to ``subjects.BUILDERS``.
 """
 
 from __future__ import annotations
@@ -11,10 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from tradepipe.adapters.venues.paper_broker import PaperBroker
-from tradepipe.adapters.venues.sim_exchange import FaultPlan, SimExchange, default_sim_venues
-from tradepipe.adapters.venues.sim_market import SimMarket
+from tests.contract.subjects import BUILDERS, CASH, HOUR, Subject, build_paper, sim_venue
+from tests.contract.subjects import MARKET as MARKET
+from tests.contract.subjects import SIM_NOW as NOW
+from tests.contract.subjects import SIM_SYMBOLS as SYMBOLS
+from tradepipe.adapters.venues.sim_exchange import FaultPlan, default_sim_venues
 from tradepipe.clock import SimClock
+from tradepipe.core import venue_mapping
 from tradepipe.core.ports import VenueGateway
 from tradepipe.domain.venue import VenueCapabilities
 from tradepipe.errors import (
@@ -25,46 +31,22 @@ from tradepipe.errors import (
     VenueRejected,
 )
 
-HOUR = 3_600_000
-SYMBOLS = ["BTC/USDT", "ETH/USDT", "DOGE/USDT", "LINK/USDT"]
-MARKET = SimMarket(seed=9, history_bars=400, future_bars=100)
-NOW = MARKET.history_end_ms + HOUR // 2  # mid-bar: the bar in progress must stay invisible
-CASH = 250_000.0
-
-
-def sim_venue(faults: FaultPlan | None = None) -> SimExchange:
-    return SimExchange(
-        "sim-contract",
-        MARKET,
-        SimClock(NOW),
-        symbols=SYMBOLS,
-        taker_fee=0.001,
-        maker_fee=0.0008,
-        depth_usd=500_000.0,
-        spread_bps=3.0,
-        faults=faults,
-        starting_balances={"USDT": CASH},
-        ohlcv_limit=150,
-    )
-
-
-def build_sim(tmp_path: Path, faults: FaultPlan | None) -> VenueGateway:
-    return sim_venue(faults)
-
-
-def build_paper(tmp_path: Path, faults: FaultPlan | None) -> VenueGateway:
-    return PaperBroker(sim_venue(faults), tmp_path / "wallet.json", SimClock(NOW), starting_cash={"USDT": CASH})
-
-
-BUILDERS: dict[str, Callable[[Path, FaultPlan | None], VenueGateway]] = {
-    "sim": build_sim,
-    "paper": build_paper,
-}
+SIM_BUILDERS = ("paper", "sim")
 
 
 @pytest.fixture(params=sorted(BUILDERS))
-def build(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[FaultPlan | None], VenueGateway]:
+def make_subject(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[FaultPlan | None], Subject]:
     return lambda faults=None: BUILDERS[request.param](tmp_path, faults)
+
+
+@pytest.fixture
+def subject(make_subject: Callable[[FaultPlan | None], Subject]) -> Subject:
+    return make_subject(None)
+
+
+@pytest.fixture(params=SIM_BUILDERS)
+def build(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[FaultPlan | None], VenueGateway]:
+    return lambda faults=None: BUILDERS[request.param](tmp_path, faults).gateway
 
 
 @pytest.fixture
@@ -72,6 +54,119 @@ def gateway(build: Callable[[FaultPlan | None], VenueGateway]) -> VenueGateway:
     return build(None)
 
 
+# === every gateway ===============================================================
+def test_every_gateway_lists_markets_in_the_ccxt_shape(subject: Subject) -> None:
+    gateway = subject.gateway
+    assert isinstance(gateway.capabilities, VenueCapabilities) and gateway.name
+    assert gateway.capabilities.ohlcv_limit > 0 and "1h" in gateway.capabilities.timeframes
+    markets = gateway.load_markets()
+    active = sorted(s for s, m in markets.items() if m["active"])
+    assert active == sorted(subject.symbols)
+    for symbol, m in markets.items():
+        assert m["symbol"] == symbol and f"{m['base']}/{m['quote']}" == symbol and m["id"]
+        assert m["precision"]["amount"] > 0 and m["precision"]["price"] > 0
+        assert m["limits"]["amount"]["min"] is not None and m["limits"]["amount"]["min"] >= 0
+        rules = venue_mapping.market_rules(m)
+        assert rules.amount_quantum > 0 and rules.price_quantum > 0
+
+
+def test_every_gateway_quotes_tickers_in_the_ccxt_shape(subject: Subject) -> None:
+    gateway = subject.gateway
+    markets = gateway.load_markets()
+    tickers = gateway.fetch_tickers()
+    assert set(subject.symbols) <= set(tickers)
+    for symbol in subject.symbols:
+        t = tickers[symbol]
+        assert t["symbol"] == symbol and 0 < t["bid"] < t["ask"] and t["bid"] <= t["last"] <= t["ask"]
+        assert t["quoteVolume"] > 0
+        snap = venue_mapping.snapshot(gateway.name, t, markets[symbol])
+        assert snap is not None and snap.quote == "USDT" and 0 < snap.spread_bps < 100
+    assert list(gateway.fetch_tickers([subject.trade[0]])) == [subject.trade[0]]
+    with pytest.raises(VenueRejected):
+        gateway.fetch_tickers(["NOPE/USDT"])
+
+
+def test_every_gateway_pages_closed_ohlcv_forward(subject: Subject) -> None:
+    gateway = subject.gateway
+    cap = gateway.capabilities.ohlcv_limit
+    latest = gateway.fetch_ohlcv("BTC/USDT", "1h", limit=10_000)
+    assert 0 < len(latest) <= cap
+    assert all(len(row) == 6 and isinstance(row[0], int) and row[2] >= row[3] > 0 for row in latest)
+    assert [r[0] for r in latest] == sorted(r[0] for r in latest)
+    assert latest[-1][0] + HOUR <= subject.now_ms
+    since, rows = subject.history_start_ms, []
+    while True:
+        page = gateway.fetch_ohlcv("BTC/USDT", "1h", since=since, limit=cap)
+        if not page:
+            break
+        assert len(page) <= cap and page[0][0] >= since
+        rows += page
+        since = int(page[-1][0]) + HOUR
+    assert [int(r[0]) for r in rows] == list(range(subject.history_start_ms, subject.history_end_ms, HOUR))
+    with pytest.raises(VenueRejected):
+        gateway.fetch_ohlcv("NOPE/USDT")
+    with pytest.raises(VenueRejected):
+        gateway.fetch_ohlcv("BTC/USDT", "7m")
+
+
+def test_every_gateway_books_are_sorted(subject: Subject) -> None:
+    book = subject.gateway.fetch_order_book("ETH/USDT")
+    bids, asks = book["bids"], book["asks"]
+    assert bids and asks and bids[0][0] < asks[0][0]
+    assert [b[0] for b in bids] == sorted((b[0] for b in bids), reverse=True)
+    assert [a[0] for a in asks] == sorted(a[0] for a in asks)
+
+
+def test_every_gateway_round_trips_a_market_order(subject: Subject) -> None:
+    gateway = subject.gateway
+    symbol, amount, client_id = subject.trade
+    created = gateway.create_order(symbol, "market", "buy", amount, params={"clientOrderId": client_id})
+    assert created["id"] and created["symbol"] == symbol and created["amount"] == amount
+    fetched = gateway.fetch_order(created["id"], symbol)
+    assert fetched["id"] == created["id"] and fetched["status"] == "closed" and fetched["filled"] == amount
+    assert fetched["clientOrderId"] == client_id and fetched["average"] > 0
+    found = gateway.fetch_order_by_client_id(client_id, symbol)
+    assert found is not None and found["id"] == created["id"]
+    assert gateway.fetch_order_by_client_id("never-sent", symbol) is None
+    trades = [t for t in gateway.fetch_my_trades(symbol) if t["order"] == created["id"]]
+    assert trades and sum(t["amount"] for t in trades) == pytest.approx(amount)
+    order = venue_mapping.order(gateway.name, fetched, client_id, trades)  # into our domain types
+    assert order.status.value == "filled" and float(order.filled) == amount and order.client_order_id == client_id
+    assert all(f.amount > 0 and f.price > 0 and f.fee >= 0 and f.order_id == order.order_id for f in order.fills)
+    balance = gateway.fetch_balance()
+    assert balance["total"]["USDT"] > 0 and balance["free"]["USDT"] <= balance["total"]["USDT"]
+    assert balance["total"]["ETH"] == pytest.approx(amount)
+    assert gateway.fetch_open_orders(symbol) == []
+
+
+def test_every_gateway_refuses_an_order_it_cannot_fund(subject: Subject) -> None:
+    symbol, amount = subject.too_big
+    with pytest.raises(InsufficientFunds):
+        subject.gateway.create_order(symbol, "market", "buy", amount, params={"clientOrderId": "too-big"})
+
+
+def test_every_gateway_maps_faults_by_what_the_caller_must_do(
+    make_subject: Callable[[FaultPlan | None], Subject],
+) -> None:
+    faulty = make_subject(
+        FaultPlan(timeout={"fetch_ohlcv": 1.0, "create_order": 1.0}, rate_limit={"fetch_tickers": 1.0})
+    )
+    gateway = faulty.gateway
+    with pytest.raises(TransientVenueError) as timeout:
+        gateway.fetch_ohlcv("BTC/USDT")
+    assert not isinstance(timeout.value, RateLimited)
+    with pytest.raises(RateLimited):
+        gateway.fetch_tickers()
+    symbol, amount, client_id = faulty.trade
+    if faulty.orders_reach_venue:
+        with pytest.raises(OrderOutcomeUnknown):
+            gateway.create_order(symbol, "market", "buy", amount, params={"clientOrderId": client_id})
+    else:  # a paper order never reaches the venue, so the venue's create timeout cannot touch it
+        assert gateway.create_order(symbol, "market", "buy", amount, params={"clientOrderId": client_id})["id"]
+    assert gateway.fetch_order_book("ETH/USDT")["asks"]  # other methods are unaffected
+
+
+# === venues we control (simulator, paper broker) ===============================
 # --- shapes -------------------------------------------------------------------
 def test_markets_have_the_ccxt_shape(gateway: VenueGateway) -> None:
     assert isinstance(gateway.capabilities, VenueCapabilities) and gateway.name
@@ -279,7 +374,7 @@ def test_cancel_timeout_and_create_rate_limit() -> None:
 
 
 def test_paper_broker_surfaces_venue_read_faults_without_recording_an_order(tmp_path: Path) -> None:
-    broker = build_paper(tmp_path, FaultPlan(timeout={"fetch_order_book": 1.0}))
+    broker = build_paper(tmp_path, FaultPlan(timeout={"fetch_order_book": 1.0})).gateway
     with pytest.raises(TransientVenueError):
         broker.create_order("ETH/USDT", "market", "buy", 1.0, params={"clientOrderId": "p"})
     assert broker.fetch_order_by_client_id("p") is None

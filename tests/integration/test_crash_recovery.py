@@ -92,7 +92,7 @@ def test_reconcile_records_a_planted_wallet_drift_and_halts_entries(settings: Se
     results = {r.venue: r for r in reconcile_stage.reconcile(settings, ctx)}
     assert results["sim-beta"].status == "clean"
     [diff] = results["sim-alpha"].diffs
-    assert (diff.kind, diff.asset, diff.ledger_value - diff.counterparty_value) == ("cash_drift", "USDT", Decimal(5))
+    assert (diff.kind, diff.asset, diff.expected - diff.actual) == ("cash_drift", "USDT", Decimal(5))
     state = marks.portfolio_state(settings, [], {})
     assert state.halted is not None and "reconciliation" in state.halted
 

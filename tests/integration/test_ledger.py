@@ -110,7 +110,8 @@ def test_materialised_positions_equal_positions_rebuilt_from_fills(ledger: Ledge
         position.average_price,
         position.realized_pnl,
     )
-    assert position.realized_pnl == Decimal("1") * (Decimal("11") - Decimal("10")) - Decimal("0.011") - Decimal("0.025")
+    assert position.realized_pnl == Decimal("1") * (Decimal("11") - Decimal("10"))  # gross; fees kept apart
+    assert position.fees == Decimal("0.011") + Decimal("0.025")
 
 
 def test_selling_more_than_held_is_refused_and_nothing_is_written(ledger: Ledger) -> None:
@@ -143,9 +144,10 @@ def test_unresolved_reconciliation_counts_only_the_newest_per_venue(ledger: Ledg
     diff = {
         "kind": "cash_drift",
         "asset": "USDT",
-        "ledger_value": Decimal(1),
-        "counterparty_value": Decimal(2),
-        "action": "halt_entries",
+        "expected": Decimal(1),
+        "actual": Decimal(2),
+        "delta": Decimal(1),
+        "resolution": "halted",
     }
     ledger.record_reconciliation("run-1", "sim", "paper_wallet", "mismatch", [diff])
     assert ledger.unresolved_reconciliations() == 1

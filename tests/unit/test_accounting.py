@@ -39,7 +39,7 @@ def fill(
 def test_buy_opens_a_position_and_spends_notional_plus_fee() -> None:
     pos, cash = apply_fill(None, fill(Side.BUY, "2", "100", fee="0.2"), stop_loss=D("90"), take_profit=D("120"))
     assert cash == D("-200.2")
-    assert (pos.amount, pos.average_price, pos.realized_pnl) == (D("2"), D("100"), D("-0.2"))
+    assert (pos.amount, pos.average_price, pos.realized_pnl, pos.fees) == (D("2"), D("100"), ZERO, D("0.2"))
     assert (pos.stop_loss, pos.take_profit, pos.opened_at_ms) == (D("90"), D("120"), 1_000)
     assert pos.is_open
 
@@ -59,25 +59,28 @@ def test_partial_then_full_sell_realises_pnl_and_clears_protection() -> None:
     pos, cash = apply_fill(pos, fill(Side.SELL, "1", "110", fee="0.11", n=1))
     assert cash == D("109.89")
     assert (pos.amount, pos.average_price) == (D("3"), D("100"))
-    assert pos.realized_pnl == D("-0.4") + D("10") - D("0.11")
+    assert (pos.realized_pnl, pos.fees) == (D("10"), D("0.4") + D("0.11"))
     assert pos.stop_loss == D("90")
     pos, cash = apply_fill(pos, fill(Side.SELL, "3", "90", fee="0.27", n=2))
     assert cash == D("269.73")
     assert (pos.amount, pos.average_price, pos.stop_loss, pos.take_profit) == (ZERO, ZERO, None, None)
     assert not pos.is_open
-    # sell proceeds − buy costs − fees
-    assert pos.realized_pnl == (D("110") + D("270")) - D("400") - (D("0.4") + D("0.11") + D("0.27"))
+    # realised is gross (sell proceeds − buy costs); fees are kept apart
+    assert pos.realized_pnl == (D("110") + D("270")) - D("400")
+    assert pos.fees == D("0.4") + D("0.11") + D("0.27")
 
 
-def test_base_currency_fee_reduces_the_amount_received_and_is_costed_at_average() -> None:
+def test_base_currency_fee_reduces_the_amount_received_and_is_valued_as_a_fee() -> None:
     pos, cash = apply_fill(None, fill(Side.BUY, "10", "100", fee="0.01", fee_currency="ABC"))
     assert cash == D("-1000")
     assert pos.amount == D("9.99")
-    assert pos.average_price == (D("1000") / D("9.99")).quantize(D("1e-18"))  # rounded to the ledger's 18 places
+    assert pos.average_price == D("100")  # the price paid; the fee is not folded into the entry
+    assert pos.fees == D("1")  # 0.01 ABC at 100
     pos, cash = apply_fill(pos, fill(Side.SELL, "9.98", "110", fee="0.01", fee_currency="ABC", n=1))
     assert cash == D("1097.8")
     assert pos.amount == ZERO
-    assert pos.realized_pnl == D("97.8")  # 1097.8 received − 1000 paid, exactly
+    assert pos.realized_pnl == D("9.99") * 10  # 9.99 ABC gone at 110 − 999 cost
+    assert pos.realized_pnl - pos.fees == D("97.8")  # 1097.8 received − 1000 paid, exactly
 
 
 def test_fee_in_a_third_currency_touches_neither_cash_nor_amount() -> None:
@@ -173,7 +176,8 @@ def test_realised_pnl_after_full_close_is_proceeds_minus_costs_minus_fees(fills:
     costs = sum(f.amount * f.price for f in fills if f.side is Side.BUY)
     fees = sum(f.fee for f in fills)
     # the position carries its cost basis, so a full close releases all of it: exact, no tolerance
-    assert position.realized_pnl == proceeds - costs - fees
+    assert position.realized_pnl == proceeds - costs
+    assert position.fees == fees
     assert cash == proceeds - costs - fees
 
 

@@ -11,8 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Replace ``path`` with what ``write`` puts into the temp path it is given."""
+def write_atomically(path: Path, write: Callable[[Path], None], *, durable: bool = True) -> None:
+    """Replace ``path`` with what ``write`` puts into the temp path it is given.
+
+    ``durable=False`` skips both fsyncs: still never torn, but may be lost in a crash (fine for caches).
+    """
     directory = path.parent
     directory.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
@@ -20,12 +23,15 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     tmp = Path(name)
     try:
         write(tmp)
-        with tmp.open("rb") as handle:
-            os.fsync(handle.fileno())
+        if durable:
+            with tmp.open("rb") as handle:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    if not durable:
+        return
     dir_fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(dir_fd)  # make the rename itself durable

@@ -6,7 +6,8 @@ import sys
 
 import typer
 
-from tradepipe.cli import positions, run
+from tradepipe.cli import emergency, history, positions, reconcile, run
+from tradepipe.cli import serve as serve_cli
 from tradepipe.cli.common import prepare_prefect
 from tradepipe.cli.run import summary_tables
 
@@ -17,6 +18,11 @@ app = typer.Typer(
 )
 app.command()(run.run)
 app.command()(positions.positions)
+app.command()(reconcile.reconcile)
+app.command()(history.history)
+app.command("emergency-stop")(emergency.emergency_stop)
+app.command()(emergency.resume)
+app.add_typer(serve_cli.app, name="serve")
 
 __all__ = ["app", "main", "prepare_prefect", "summary_tables"]
 

@@ -11,14 +11,23 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tradepipe.config.sections import (
+    AlertsSection,
     DaskSection,
     DiscoverySection,
+    ExecutionSection,
+    ExitsSection,
     LiveSection,
     MarketDataSection,
+    MetricsSection,
     PaperSection,
+    ProtectionsSection,
+    PositionsSection,
     QualitySection,
+    ReconcileSection,
     RiskSection,
+    ServerSection,
     SimSection,
+    SniperSection,
     StrategySection,
 )
 
@@ -50,8 +59,17 @@ class Settings(BaseSettings):
     quality: QualitySection = QualitySection()
     strategy: StrategySection = StrategySection()
     risk: RiskSection = RiskSection()
+    execution: ExecutionSection = ExecutionSection()
+    protections: ProtectionsSection = ProtectionsSection()
+    sniper: SniperSection = SniperSection()
     dask: DaskSection = DaskSection()
     live: LiveSection = LiveSection()
+    positions: PositionsSection = PositionsSection()
+    exits: ExitsSection = ExitsSection()
+    reconcile: ReconcileSection = ReconcileSection()
+    server: ServerSection = ServerSection()
+    metrics: MetricsSection = MetricsSection()
+    alerts: AlertsSection = AlertsSection()
 
     @classmethod
     def settings_customise_sources(

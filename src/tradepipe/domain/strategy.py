@@ -17,6 +17,7 @@ class Signal:
     direction: Direction
     confidence: float  # 0..1
     reason: str
+    error: str | None = None  # the strategy raised or timed out on this symbol; its signal is left out of the score
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +42,15 @@ class Decision:
     volatility: float  # realised per-bar volatility of returns
     error: str | None = None
     metrics: dict[str, float] = field(default_factory=dict, compare=False)
+    regime_confidence: float = 0.0  # 0..1, from the regime classifier
+    routes: tuple[tuple[str, float], ...] = ()  # (strategy, weight) chosen by the router for this regime
+    action: Direction | None = None  # verdict after scoring and filters; None = the first signal's direction
+    filter_reason: str = ""  # why the filters held a scored LONG back ("" = it is a candidate, or was not LONG)
+    data_hash: str = ""  # hash of the candles evaluated (part of the evaluation cache key)
+    reason: str = ""  # the engine's one-line account of the score (or why there is none)
 
     @property
     def direction(self) -> Direction:
+        if self.action is not None:
+            return self.action
         return self.signals[0].direction if self.signals else Direction.FLAT

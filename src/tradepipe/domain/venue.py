@@ -15,3 +15,4 @@ class VenueCapabilities:
     fetch_order_by_client_id: bool = True
     taker_fee: float = 0.001
     maker_fee: float = 0.001
+    amm_pool: bool = False  # a constant-product pool venue: gateway.fetch_pool(symbol) gives reserves and fee

@@ -36,12 +36,15 @@ def portfolio_state(
     )
     history = ledger.equity_history()
     unresolved = ledger.unresolved_reconciliations()
+    halts = [h.reason for h in ledger.active_halts()]
     return risk.PortfolioState(
         cash=cash,
         open_positions=frozenset((p.venue, p.symbol) for p in positions),
+        exposures={(p.venue, p.symbol): p.amount * marks.get((p.venue, p.symbol), p.average_price) for p in positions},
         equity=equity,
         peak_equity=max([equity, *history]),
-        halted=f"{unresolved} unresolved reconciliation mismatch(es)" if unresolved else None,
+        halted="; ".join([*halts, *([f"{unresolved} unresolved reconciliation mismatch(es)"] if unresolved else [])])
+        or None,
     )
 
 

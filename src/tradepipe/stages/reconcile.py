@@ -1,48 +1,90 @@
-"""Stage 8: reconcile the ledger with each wallet; every difference is stored."""
+"""Stage 8: reconcile the ledger with every wallet of every account; every difference is stored.
+
+The paper account is reconciled against its paper wallets (``PaperBroker``) and, when one is configured, the
+live account against the venue itself — both against the same ledger tables, told apart by ``account``.
+A mismatch (a difference no policy could resolve) stores a halt and logs an alert; entries stay halted
+until a later reconciliation is clean and an operator runs ``tradepipe resume``.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from decimal import Decimal
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 
 from tradepipe import wiring
+from tradepipe.adapters.storage.ledger import Ledger
 from tradepipe.config import Settings
 from tradepipe.core import reconcile as rec
-from tradepipe.core.positions.accounting import base_and_quote
+from tradepipe.core.ports import VenueGateway
 from tradepipe.domain.cycle import CycleContext
 from tradepipe.domain.money import to_decimal
+from tradepipe.domain.portfolio import LIVE, PAPER
+from tradepipe.errors import ConfigurationError
 from tradepipe.stages.timing import timed_stage
 
+log = logging.getLogger(__name__)
+COUNTERPARTY = {PAPER: "paper_wallet", LIVE: "exchange"}
+Accounts = Mapping[str, Mapping[str, VenueGateway]]
 
-def reconcile(settings: Settings, ctx: CycleContext) -> list[rec.ReconciliationResult]:
-    """Ledger cash and positions vs each paper wallet; every difference is stored with its policy action."""
+
+def reconcile(
+    settings: Settings, ctx: CycleContext, accounts: Accounts | None = None
+) -> list[rec.ReconciliationResult]:
+    """Reconcile each account's venues (default: the paper wallets of this cycle's sim time)."""
     with timed_stage(settings, ctx, "reconcile"):
-        ledger = wiring.ledger(settings)
-        gateways = wiring.gateways(settings, ctx.as_of_ms)
-        holdings: dict[str, dict[str, Decimal]] = defaultdict(dict)
-        for (venue, asset), amount in ledger.cash().items():
-            holdings[venue][asset] = amount
-        for position in ledger.open_positions():
-            base, _ = base_and_quote(position.symbol)
-            holdings[position.venue][base] = holdings[position.venue].get(base, Decimal(0)) + position.amount
-        results = []
+        return reconcile_accounts(settings, ctx.run_id, ctx.as_of_ms, accounts or default_accounts(settings, ctx))
+
+
+def default_accounts(settings: Settings, ctx: CycleContext, only: str | None = None) -> Accounts:
+    """The accounts this install reconciles: paper always; live needs a live venue adapter (none offline)."""
+    if only == LIVE or settings.live.enabled:
+        raise ConfigurationError(
+            "reconcile: no live venue is configured ([live] enabled needs a live gateway in wiring); "
+            "reconcile --account paper, or pass the live gateways to the reconcile stage"
+        )
+    return {PAPER: wiring.gateways(settings, ctx.as_of_ms)}
+
+
+def reconcile_accounts(
+    settings: Settings, run_id: str, as_of_ms: int, accounts: Accounts
+) -> list[rec.ReconciliationResult]:
+    results = []
+    policy = rec.ReconcilePolicy(
+        quote=settings.paper.quote,
+        tolerance=to_decimal(settings.reconcile.tolerance),
+        grace=timedelta(seconds=settings.reconcile.grace_seconds),
+        lookback_ms=int(settings.reconcile.trades_lookback_hours * 3_600_000),
+    )
+    for account, gateways in accounts.items():
+        ledger = wiring.ledger(settings).for_account(account)
         for venue, gateway in gateways.items():
-            wallet = {
-                asset: to_decimal(float(total))
-                for asset, total in gateway.fetch_balance().get("total", {}).items()
-                if total
-            }
-            result = rec.compare_balances(venue, "paper_wallet", holdings[venue], wallet, quote=settings.paper.quote)
-            diffs = [
-                {
-                    "kind": d.kind,
-                    "asset": d.asset,
-                    "ledger_value": d.ledger_value,
-                    "counterparty_value": d.counterparty_value,
-                    "action": d.action,
-                }
-                for d in result.diffs
-            ]
-            ledger.record_reconciliation(ctx.run_id, venue, result.counterparty, result.status, diffs)
+            rebuilt = _rebuild(ledger, venue, settings)
+            result = rec.reconcile_venue(
+                venue, gateway, ledger, policy, run_id=run_id, counterparty=COUNTERPARTY.get(account, account),
+                now_ms=as_of_ms, wall_now=datetime.now(UTC),
+            )  # fmt: skip
+            result = rec.ReconciliationResult(venue, result.counterparty, (*rebuilt, *result.diffs), account)
+            rows = [d.row() for d in result.diffs]
+            ledger.record_reconciliation(run_id, venue, result.counterparty, result.status, rows)
+            if result.status == "mismatch":
+                _halt(ledger, result)
             results.append(result)
-        return results
+    return results
+
+
+def _rebuild(ledger: Ledger, venue: str, settings: Settings) -> list[rec.Diff]:
+    """Positions rebuilt from fills must equal the materialised rows; a disagreement is rewritten and stored."""
+    stored = [p for p in ledger.positions(include_closed=True) if p.venue == venue]
+    fills = [f for f in ledger.fills() if f.venue == venue]
+    diffs, rebuilt = rec.rebuild_check(stored, fills, settings.positions.cost_method)
+    if rebuilt:
+        ledger.replace_positions(rebuilt)
+    return diffs
+
+
+def _halt(ledger: Ledger, result: rec.ReconciliationResult) -> None:
+    kinds = sorted({d.kind for d in result.diffs if not d.resolved})
+    reason = f"reconciliation of {result.account} on {result.venue}: unresolved {', '.join(kinds)}"
+    ledger.set_halt(reason, source="reconciliation")
+    log.error("ALERT %s — new entries halted until a clean reconciliation and `tradepipe resume`", reason)

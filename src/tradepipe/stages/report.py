@@ -14,6 +14,7 @@ from tradepipe.domain.cycle import CycleContext
 from tradepipe.domain.quality import Verdict
 from tradepipe.stages.gate import GateOutcome
 from tradepipe.stages.marks import mark_prices, portfolio_state
+from tradepipe.stages.observe import observe, trading_facts
 
 
 def report(
@@ -66,10 +67,15 @@ def report(
         ],
         cash=f"{sum(state.cash.values(), Decimal(0)):.2f}",
         equity=f"{state.equity:.2f}",
-        reconciliation="clean" if all(r.status == "clean" for r in reconciliations) else "mismatch",
+        reconciliation=rec.overall_status(reconciliations),
         cache_hits=cache_hits,
         cache_misses=batches - cache_hits,
         stage_seconds=ledger.stage_seconds(ctx.run_id),
     )
+    counts = {"signals": signals, "orders": summary.orders, "cache_hits": cache_hits, "batches": batches,
+              "filled_orders": len(entries.filled) + len(exits.filled)}  # fmt: skip
+    facts = trading_facts(settings, ctx.run_id, counts=counts, positions=positions, marks=marks, equity=state.equity)
+    seen = observe(settings, ctx.run_id, facts)
+    summary.metrics, summary.alerts = seen.metric_rows(), seen.alert_rows()
     ledger.finish_run(ctx.run_id, status="completed", equity=state.equity, summary=summary.as_dict())
     return summary

@@ -10,6 +10,7 @@ from tradepipe.config import Settings
 from tradepipe.core import risk
 from tradepipe.domain.cycle import CycleContext
 from tradepipe.domain.strategy import Decision, Denial
+from tradepipe.stages import risk_facts
 from tradepipe.stages.marks import mark_prices, market_rules, portfolio_state
 from tradepipe.stages.timing import timed_stage
 
@@ -19,6 +20,7 @@ def size(
     ctx: CycleContext,
     decisions: Sequence[Decision],
     quality_factor: Mapping[tuple[str, str], float],
+    datasets: Sequence[str] = (),
 ) -> risk.SizingOutcome:
     """Entry intents for the best LONG decisions; every decision is stored with its outcome and reason."""
     with timed_stage(settings, ctx, "size"):
@@ -26,10 +28,12 @@ def size(
         gateways = wiring.gateways(settings, ctx.as_of_ms)
         positions = ledger.open_positions()
         marks = mark_prices(gateways, positions)
-        state = portfolio_state(settings, positions, marks)
+        state = risk_facts.with_protections(settings, ctx, portfolio_state(settings, positions, marks))
         rules = market_rules(gateways, decisions)
+        keys = {*state.open_positions, *((d.venue, d.symbol) for d in decisions)}
+        returns = risk_facts.load_returns(datasets, keys, settings.risk.correlation_window)
         outcome = risk.plan_entries(
-            decisions, state, rules, settings.risk, run_id=ctx.run_id, quality_factor=quality_factor
+            decisions, state, rules, settings.risk, run_id=ctx.run_id, quality_factor=quality_factor, returns=returns
         )
         ledger.record_decisions(ctx.run_id, decision_rows(decisions, outcome))
         return outcome

@@ -114,3 +114,21 @@ def close_shared_clients() -> None:
         for stack, _ in _shared.values():
             stack.close()
         _shared.clear()
+
+
+def shared_cluster_info() -> list[dict[str, str]]:
+    """Scheduler address, worker count and dashboard link of each shared client this process holds.
+
+    The dashboard needs bokeh on the scheduler; without it the link says so instead of pointing nowhere.
+    """
+    with _shared_lock:
+        clients = [client for _, client in _shared.values() if client.status == "running"]
+    found = []
+    for client in clients:
+        info = client.scheduler_info()
+        address = str(info.get("address", ""))
+        port = info.get("services", {}).get("dashboard")
+        host = address.split("://")[-1].rsplit(":", 1)[0] or "127.0.0.1"
+        link = f"http://{host}:{port}/status" if port else "no dashboard (the scheduler has no bokeh)"
+        found.append({"scheduler": address, "workers": str(len(info.get("workers", {}))), "dashboard": link})
+    return found

@@ -1,23 +1,109 @@
-"""Parquet (zstd) candle store: atomic writes and a content hash per file."""
+"""Parquet (zstd) candle store: per-source history partitioned by venue/symbol/timeframe, plus batch views.
+
+* History: ``history/<venue>/<BASE-QUOTE>/<timeframe>/part-<first_ts>-<last_ts>.parquet``. An append writes only
+  the new candles as one part (write-then-rename, so a crash leaves the previous parts intact and at most an
+  orphan temp file, ignored on read and removed on the next write); reads merge the parts, newest wins per
+  timestamp. When a partition has more than ``max_parts`` parts they are compacted into one (written before the
+  old parts are removed, so a crash in between only leaves duplicates that reads collapse) and history older
+  than ``retention_bars`` is dropped. History parts are not fsynced: they are a re-fetchable copy of venue data,
+  and incremental fetch resumes from whatever the last complete part holds.
+* Views: ``ohlcv/<timeframe>/<key>.parquet`` — the candles one batch of one cycle reads (the ``DatasetRef``
+  target, with its content hash), written durably with a JSON sidecar, and a ``.provenance.parquet`` beside it.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import polars as pl
 
 from tradepipe.adapters.files import write_atomically
+from tradepipe.core.marketdata.fetch import CANDLE_SCHEMA
 from tradepipe.domain.market import DatasetRef
+
+HISTORY_COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
+HISTORY_SCHEMA = {k: v for k, v in CANDLE_SCHEMA.items() if k in HISTORY_COLUMNS}
+MAX_PARTS = 12
+RETENTION_BARS = 5_000
 
 
 class ParquetCandleStore:
-    """Files under ``root/ohlcv/<timeframe>/<key>.parquet`` with a JSON sidecar holding the ref."""
+    """See the module docstring."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, root: Path, *, max_parts: int = MAX_PARTS, retention_bars: int = RETENTION_BARS) -> None:
+        self.root = Path(root)
+        self.max_parts = max_parts
+        self.retention_bars = retention_bars
 
+    # --- history -------------------------------------------------------------------
+    def partition(self, venue: str, symbol: str, timeframe: str) -> Path:
+        return self.root / "history" / venue / symbol.replace("/", "-") / timeframe
+
+    def parts(self, venue: str, symbol: str, timeframe: str) -> list[tuple[int, int, Path]]:
+        """(first_ts, last_ts, path) of every complete part, oldest first."""
+        out: list[tuple[int, int, Path]] = []
+        directory = self.partition(venue, symbol, timeframe)
+        if not directory.is_dir():
+            return out
+        for path in directory.glob("part-*.parquet"):
+            with contextlib.suppress(ValueError):
+                first, last = (int(x) for x in path.stem.removeprefix("part-").split("-"))
+                out.append((first, last, path))
+        return sorted(out)
+
+    def last_timestamp(self, venue: str, symbol: str, timeframe: str) -> int | None:
+        parts = self.parts(venue, symbol, timeframe)
+        return max(last for _, last, _ in parts) if parts else None
+
+    def read(self, venue: str, symbol: str, timeframe: str, since_ms: int | None = None) -> pl.DataFrame:
+        """The partition's candles (timestamp ascending, one row per timestamp), from ``since_ms`` if given."""
+        paths = [p for _, last, p in self.parts(venue, symbol, timeframe) if since_ms is None or last >= since_ms]
+        if not paths:
+            return pl.DataFrame(schema=HISTORY_SCHEMA)
+        frame = pl.concat([pl.read_parquet(p) for p in paths]).unique("timestamp", keep="last").sort("timestamp")
+        return frame if since_ms is None else frame.filter(pl.col("timestamp") >= since_ms)
+
+    def append(self, venue: str, symbol: str, timeframe: str, rows: pl.DataFrame) -> int:
+        """Store candles newer than the partition's last one as a new part; returns how many were new."""
+        last = self.last_timestamp(venue, symbol, timeframe)
+        new = rows.select(HISTORY_COLUMNS) if last is None else rows.filter(pl.col("timestamp") > last)
+        new = new.unique("timestamp", keep="last").sort("timestamp")
+        if new.is_empty():
+            return 0
+        directory = self.partition(venue, symbol, timeframe)
+        first_ts, last_ts = int(new["timestamp"][0]), int(new["timestamp"][-1])
+        _replace(directory / f"part-{first_ts}-{last_ts}.parquet", new)
+        if len(self.parts(venue, symbol, timeframe)) > self.max_parts:
+            self.compact(venue, symbol, timeframe)
+        return new.height
+
+    def compact(self, venue: str, symbol: str, timeframe: str) -> None:
+        """Merge a partition's parts into one, keeping the newest ``retention_bars`` candles."""
+        parts = self.parts(venue, symbol, timeframe)
+        if len(parts) <= 1:
+            return
+        merged = self.read(venue, symbol, timeframe).tail(self.retention_bars)
+        first_ts, last_ts = int(merged["timestamp"][0]), int(merged["timestamp"][-1])
+        target = self.partition(venue, symbol, timeframe) / f"part-{first_ts}-{last_ts}.parquet"
+        _replace(target, merged)
+        for _, _, path in parts:
+            if path != target:
+                path.unlink(missing_ok=True)
+        for orphan in target.parent.glob(".part-*.tmp"):
+            orphan.unlink(missing_ok=True)
+
+    def history_stats(self) -> dict[str, int]:
+        """Files, bytes and candle rows of the history partitions."""
+        files = sorted((self.root / "history").rglob("part-*.parquet"))
+        rows = int(pl.scan_parquet(files).select(pl.len()).collect().item()) if files else 0
+        return {"files": len(files), "bytes": sum(f.stat().st_size for f in files), "rows": rows}
+
+    # --- batch views ----------------------------------------------------------------
     def _path(self, key: str, timeframe: str = "") -> Path:
         return self.root / "ohlcv" / (timeframe or "any") / f"{key}.parquet"
 
@@ -29,10 +115,21 @@ class ParquetCandleStore:
                 return _ref_from_json(data)
         return None
 
-    def write(self, key: str, frame: pl.DataFrame, *, timeframe: str, batch_index: int, as_of_ms: int) -> DatasetRef:
+    def write(
+        self,
+        key: str,
+        frame: pl.DataFrame,
+        *,
+        timeframe: str,
+        batch_index: int,
+        as_of_ms: int,
+        provenance: pl.DataFrame | None = None,
+    ) -> DatasetRef:
         path = self._path(key, timeframe)
         ordered = frame.sort("venue", "symbol", "timestamp")
         write_atomically(path, lambda tmp: ordered.write_parquet(tmp, compression="zstd"))
+        if provenance is not None:
+            _replace(path.with_suffix(".provenance.parquet"), provenance)
         pairs = frame.select("venue", "symbol").unique(maintain_order=True).rows()
         ref = DatasetRef(
             path=str(path.resolve()),
@@ -46,6 +143,35 @@ class ParquetCandleStore:
         text = json.dumps(_ref_to_json(ref))
         write_atomically(path.with_suffix(".json"), lambda tmp: tmp.write_text(text))
         return ref
+
+    def provenance(self, ref: DatasetRef) -> pl.DataFrame | None:
+        """The per-candle provenance written beside a view, if any."""
+        path = Path(ref.path).with_suffix(".provenance.parquet")
+        return pl.read_parquet(path) if path.exists() else None
+
+    def prune_views(self, older_than_ms: int) -> int:
+        """Delete batch views whose sim time is before ``older_than_ms``; returns how many went."""
+        removed = 0
+        for sidecar in (self.root / "ohlcv").glob("*/*.json"):
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                if int(json.loads(sidecar.read_text())["as_of_ms"]) < older_than_ms:
+                    for suffix in (".parquet", ".provenance.parquet", ".json"):
+                        sidecar.with_suffix(suffix).unlink(missing_ok=True)
+                    removed += 1
+        return removed
+
+
+def _replace(path: Path, frame: pl.DataFrame) -> None:
+    """Write-then-rename without fsync (see the module docstring): a reader sees the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        frame.write_parquet(name, compression="zstd")
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
 
 
 def file_hash(path: Path) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
 from tradepipe.domain.orders import Fill, IntentPurpose, OrderIntent, OrderType, Side
-from tradepipe.domain.portfolio import Position
+from tradepipe.domain.portfolio import Lot, Position
 
 
 def dec(value: Any) -> Decimal | None:
@@ -25,11 +26,18 @@ def position_from_row(row: Any) -> Position:
         opened_at_ms=int(row.opened_at_ms),
         realized_pnl=Decimal(row.realized_pnl),
         cost_basis=Decimal(row.cost_basis),
+        fees=Decimal(row.fees),
+        entry_amount=Decimal(row.entry_amount),
+        high_water_mark=dec(row.high_water_mark),
+        exits_taken=int(row.exits_taken),
+        lots=tuple(Lot(Decimal(a), Decimal(p)) for a, p in json.loads(row.lots or "[]")),
+        account=row.account,
     )
 
 
 def position_values(position: Position) -> dict[str, Any]:
     return {
+        "account": position.account,
         "venue": position.venue,
         "symbol": position.symbol,
         "amount": position.amount,
@@ -40,6 +48,11 @@ def position_values(position: Position) -> dict[str, Any]:
         "realized_pnl": position.realized_pnl,
         "cost_basis": position.cost_basis,
         "is_open": position.amount > 0,
+        "fees": position.fees,
+        "entry_amount": position.entry_amount,
+        "high_water_mark": position.high_water_mark,
+        "exits_taken": position.exits_taken,
+        "lots": json.dumps([[format(lot.amount, "f"), format(lot.price, "f")] for lot in position.lots]),
     }
 
 

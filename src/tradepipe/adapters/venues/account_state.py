@@ -32,6 +32,10 @@ class AccountOrder:
     fee_currency: str = ""
     last_trade_timestamp: int | None = None
     trade_ids: list[str] = field(default_factory=list)
+    time_in_force: str = "GTC"
+    trigger_price: Decimal | None = None  # a stop: rests untriggered until the book crosses it
+    expire_time: int | None = None  # GTD: expires at this venue time
+    matched_at: int | None = None  # book timestamp of the last resting match (one match per book)
 
     @property
     def remaining(self) -> Decimal:
@@ -87,7 +91,7 @@ class AccountState:
 
 
 _R = TypeVar("_R", AccountOrder, AccountTrade)
-_DECIMAL_FIELDS = frozenset({"amount", "price", "filled", "cost", "fee"})
+_DECIMAL_FIELDS = frozenset({"amount", "price", "filled", "cost", "fee", "trigger_price"})
 
 
 def _record_to_json(record: AccountOrder | AccountTrade) -> dict[str, Any]:
@@ -123,7 +127,8 @@ def order_dict(o: AccountOrder, trades: Mapping[str, AccountTrade]) -> dict[str,
         "status": o.status,
         "symbol": o.symbol,
         "type": o.type,
-        "timeInForce": "GTC" if o.type == "limit" else "IOC",
+        "timeInForce": o.time_in_force if o.type == "limit" else "IOC",
+        "triggerPrice": float(o.trigger_price) if o.trigger_price is not None else None,
         "side": o.side,
         "price": float(o.price) if o.price is not None else (float(average) if average else None),
         "average": float(average) if average is not None else None,

@@ -2,7 +2,8 @@
 
 Market data is the venue's own. Orders never reach the venue: they fill against its
 ``fetch_order_book`` under the ``SimAccount`` rules (walk the book, taker fee in the quote currency,
-partial fills on a thin book with the rest canceled for market orders). The wallet, orders, trades and
+partial fills on a thin book with the rest canceled for market orders), made less rosy by ``Realism``
+(the ``[paper]`` settings: a share of book depth, latency slippage, seeded rejects). The wallet, orders, trades and
 id counters live in one JSON file, rewritten atomically (temp file, fsync, ``os.replace``) after every
 change and loaded on construction, so a later process finds earlier orders by client id. Decimals are
 stored as strings. Order ids are ``paper-<venue>-<n>`` and trade ids ``paper-<venue>-t<n>``.
@@ -17,7 +18,7 @@ from typing import Any
 
 from tradepipe.adapters.files import write_atomically
 from tradepipe.adapters.venues.account_state import AccountState
-from tradepipe.adapters.venues.sim_account import FeeRates, SimAccount
+from tradepipe.adapters.venues.sim_account import FeeRates, Realism, SimAccount
 from tradepipe.clock import Clock
 from tradepipe.core.ports import VenueGateway
 from tradepipe.domain.money import to_decimal
@@ -37,6 +38,7 @@ class PaperBroker:
         *,
         starting_cash: dict[str, float],
         fee_rate: float | None = None,
+        realism: Realism | None = None,
     ) -> None:
         self.venue = venue
         self.name = venue.name
@@ -45,8 +47,13 @@ class PaperBroker:
         caps = venue.capabilities
         taker = caps.taker_fee if fee_rate is None else fee_rate
         maker = caps.maker_fee if fee_rate is None else fee_rate
+        realism = realism or Realism()
         self.capabilities = dataclasses.replace(
-            caps, taker_fee=taker, maker_fee=maker, client_order_id_unique=True, fetch_order_by_client_id=True
+            caps,
+            taker_fee=taker,
+            maker_fee=maker,
+            client_order_id_unique=realism.unique_client_ids,
+            fetch_order_by_client_id=True,
         )
         self._markets: dict[str, dict[str, Any]] | None = None
         state = self._load(starting_cash)
@@ -59,6 +66,7 @@ class PaperBroker:
             book_of=lambda symbol: venue.fetch_order_book(symbol),
             state=state,
             on_change=self._save,
+            realism=realism,
         )
         if not self.wallet_path.exists():
             self._save(state)

@@ -5,10 +5,16 @@ against any venue's book). Wallet arithmetic is Decimal; the ccxt-shaped dicts i
 
 Rules: market orders walk the book and pay the taker fee; whatever the book cannot fill is canceled
 (status ``canceled`` with ``filled > 0``; an order that would fill nothing is rejected). Limit orders
-take what is marketable up to their price (taker) and rest as ``open``; a resting order fills in full
-at its price (maker fee) once the book crosses it, checked at every account read. Fees are charged in
-the quote currency. Open orders reserve funds (``used``): a buy its remaining cost plus maker fee, a
-sell its remaining base amount.
+take what is marketable up to their price (taker); the rest rests as ``open`` (GTC, GTD until
+``expireTime``), is canceled (IOC) — or the whole order expires unfilled when it cannot fill at once (FOK).
+A resting limit fills at its price (maker) once the book crosses it, at most the crossing depth per book
+snapshot (so a large order fills over several snapshots). A stop (``triggerPrice``) rests untriggered
+and becomes a market order when the book reaches it. Resting orders are matched at every account read.
+Fees are charged in the quote currency. Open orders reserve funds (``used``): a buy its remaining cost
+plus maker fee, a sell its remaining base amount.
+
+``Realism`` makes fills less rosy: only ``depth_share`` of each level is ours, every fill moves
+``latency_bps`` against us, and ``reject_rate`` of orders (seeded by client id) are refused.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from tradepipe.adapters.crash import crash_point
 from tradepipe.adapters.venues.account_state import (
     AccountOrder,
     AccountState,
@@ -26,6 +33,7 @@ from tradepipe.adapters.venues.account_state import (
     order_dict,
     trade_dict,
 )
+from tradepipe.adapters.venues.sim_market import stable_seed
 from tradepipe.clock import Clock
 from tradepipe.domain.money import ZERO, to_decimal
 from tradepipe.errors import InsufficientFunds, VenueRejected
@@ -35,7 +43,11 @@ BookLookup = Callable[[str], Mapping[str, Any]]
 
 
 def walk_book(
-    levels: list[list[float]], amount: Decimal, side: str, limit: Decimal | None = None
+    levels: list[list[float]],
+    amount: Decimal,
+    side: str,
+    limit: Decimal | None = None,
+    share: Decimal = Decimal(1),
 ) -> list[tuple[Decimal, Decimal]]:
     """``(price, amount)`` fills taking ``amount`` from ``levels`` (asks for a buy, bids for a sell)."""
     fills: list[tuple[Decimal, Decimal]] = []
@@ -46,7 +58,7 @@ def walk_book(
         price, raw_amount = to_decimal(float(level[0])), level[1]
         if limit is not None and (price > limit if side == "buy" else price < limit):
             break
-        take = min(left, to_decimal(float(raw_amount)))
+        take = min(left, to_decimal(float(raw_amount)) * share)
         if take > 0:
             fills.append((price, take))
             left -= take
@@ -57,6 +69,17 @@ def walk_book(
 class FeeRates:
     taker: Decimal
     maker: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Realism:
+    """How much worse than the displayed book a fill is; the defaults are a perfect (rosy) fill."""
+
+    depth_share: float = 1.0
+    latency_bps: float = 0.0
+    reject_rate: float = 0.0
+    seed: int = 0
+    unique_client_ids: bool = True
 
 
 class SimAccount:
@@ -73,12 +96,16 @@ class SimAccount:
         book_of: BookLookup,
         state: AccountState,
         on_change: Callable[[AccountState], None] | None = None,
+        realism: Realism | None = None,
     ) -> None:
         self.venue = venue
         self.clock = clock
         self.id_prefix = id_prefix
         self.fees = fees
         self.state = state
+        self.realism = realism or Realism()
+        self._share = to_decimal(self.realism.depth_share)
+        self._slip = to_decimal(round(self.realism.latency_bps / 1e4, 12))
         self._market_of = market_of
         self._book_of = book_of
         self._on_change = on_change
@@ -95,17 +122,17 @@ class SimAccount:
         price: float | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        client_id = (params or {}).get("clientOrderId")
-        if client_id is not None and client_id in self._by_client:
+        params = params or {}
+        client_id = params.get("clientOrderId")
+        if client_id is not None and client_id in self._by_client and self.realism.unique_client_ids:
             raise VenueRejected(self.venue, "duplicate clientOrderId")
         market = self._market_of(symbol)
         qty, limit = self._validate(type, side, amount, price)
-        book = self._book_of(symbol)
-        fills = walk_book(book["asks" if side == "buy" else "bids"], qty, side, limit)
-        if type == "market" and not fills:
-            raise VenueRejected(self.venue, f"no liquidity for {symbol}")
-        self._check_limits(market, qty, limit if limit is not None else fills[0][0] if fills else None)
-        self._check_funds(market, side, qty, limit, fills)
+        tif = str(params.get("timeInForce") or "GTC").upper()
+        if tif not in ("GTC", "IOC", "FOK", "GTD", "PO"):
+            raise VenueRejected(self.venue, f"unsupported timeInForce {tif!r}")
+        trigger = params.get("triggerPrice") or params.get("stopPrice")
+        self._maybe_reject(client_id)
         order = AccountOrder(
             id=f"{self.id_prefix}-{self.state.next_order}",
             client_order_id=client_id,
@@ -116,19 +143,45 @@ class SimAccount:
             price=limit,
             timestamp=self.clock.now_ms(),
             fee_currency=str(market["quote"]),
+            time_in_force=tif if type == "limit" else "IOC",
+            trigger_price=to_decimal(float(trigger)) if trigger else None,
+            expire_time=int(params["expireTime"]) if tif == "GTD" and params.get("expireTime") else None,
         )
+        if order.trigger_price is not None:
+            self._check_limits(market, qty, order.trigger_price)
+            self._check_funds(market, side, qty, None, [])
+        else:
+            self._take(order, market)
         self.state.next_order += 1
-        for fill_price, fill_amount in fills:
-            self._fill(order, market, fill_price, fill_amount, "taker")
-        if order.remaining <= 0:
-            order.status = "closed"
-        elif type == "market":
-            order.status = "canceled"
         self.state.orders[order.id] = order
         if client_id is not None:
             self._by_client[client_id] = order.id
         self._changed()
         return self._order_dict(order)
+
+    def _take(self, order: AccountOrder, market: Mapping[str, Any]) -> None:
+        """Fill what is marketable now (taker) and set the order's status by its type and time in force."""
+        book = self._book_of(order.symbol)
+        fills = walk_book(
+            book["asks" if order.side == "buy" else "bids"], order.amount, order.side, order.price, self._share
+        )
+        if order.type == "market" and not fills:
+            raise VenueRejected(self.venue, f"no liquidity for {order.symbol}")
+        taken = sum((a for _, a in fills), ZERO)
+        if order.time_in_force == "FOK" and taken < order.amount:
+            fills = []
+        self._check_limits(
+            market, order.amount, order.price if order.price is not None else fills[0][0] if fills else None
+        )
+        self._check_funds(market, order.side, order.amount, order.price, fills)
+        for fill_price, fill_amount in fills:
+            self._fill(order, market, fill_price, fill_amount, "taker")
+        if order.remaining <= 0:
+            order.status = "closed"
+        elif order.time_in_force == "FOK":
+            order.status = "expired"
+        elif order.type == "market" or order.time_in_force == "IOC":
+            order.status = "canceled"
 
     def fetch_order(self, id: str, symbol: str | None = None) -> dict[str, Any]:
         self.match_resting()
@@ -195,26 +248,63 @@ class SimAccount:
 
     # --- resting orders --------------------------------------------------------
     def match_resting(self) -> None:
-        """Fill every open limit order the current book crosses, in full at its price (maker)."""
+        """Expire, trigger and fill resting orders against the current books (one match per book snapshot)."""
         books: dict[str, Mapping[str, Any]] = {}
         changed = False
+        now = self.clock.now_ms()
         for order in list(self.state.orders.values()):
-            if order.status != "open" or order.price is None:
+            if order.status != "open":
+                continue
+            if order.expire_time is not None and now >= order.expire_time:
+                order.status, changed = "expired", True
                 continue
             if order.symbol not in books:
                 books[order.symbol] = self._book_of(order.symbol)
-            levels = books[order.symbol]["asks" if order.side == "buy" else "bids"]
+            book = books[order.symbol]
+            stamp = int(book.get("timestamp") or now)
+            if order.matched_at == stamp:
+                continue
+            levels = book["asks" if order.side == "buy" else "bids"]
             if not levels:
                 continue
             best = to_decimal(float(levels[0][0]))
-            if best <= order.price if order.side == "buy" else best >= order.price:
-                self._fill(order, self._market_of(order.symbol), order.price, order.remaining, "maker")
-                order.status = "closed"
-                changed = True
+            market = self._market_of(order.symbol)
+            if order.trigger_price is not None:
+                if best <= order.trigger_price if order.side == "sell" else best >= order.trigger_price:
+                    order.trigger_price, order.type, order.timestamp = None, "market", now
+                    order.matched_at, changed = stamp, True
+                    self._fill_triggered(order, market, levels)
+                continue
+            if order.price is None or not (best <= order.price if order.side == "buy" else best >= order.price):
+                continue
+            crossing = walk_book(levels, order.remaining, order.side, order.price, self._share)
+            take = sum((a for _, a in crossing), ZERO)
+            if take > 0:
+                self._fill(order, market, order.price, take, "maker", slip=False)
+                order.matched_at, changed = stamp, True
+                if order.remaining <= 0:
+                    order.status = "closed"
         if changed:
             self._changed()
 
+    def _fill_triggered(self, order: AccountOrder, market: Mapping[str, Any], levels: list[list[float]]) -> None:
+        fills = walk_book(levels, order.remaining, order.side, None, self._share)
+        if order.side == "sell":
+            have = self.state.balances.get(str(market["base"]), ZERO)
+            fills = walk_book(levels, min(order.remaining, max(have, ZERO)), order.side, None, self._share)
+        for price, amount in fills:
+            self._fill(order, market, price, amount, "taker")
+        order.status = "closed" if order.remaining <= 0 else "canceled"
+
     # --- internals -------------------------------------------------------------
+    def _maybe_reject(self, client_id: str | None) -> None:
+        rate = self.realism.reject_rate
+        if rate <= 0:
+            return
+        draw = stable_seed(self.realism.seed, self.venue, client_id or self.state.next_order, "reject") / 2.0**128
+        if draw < rate:
+            raise VenueRejected(self.venue, "simulated reject: the venue refused the order (system busy)")
+
     def _validate(self, type: str, side: str, amount: float, price: float | None) -> tuple[Decimal, Decimal | None]:
         if type not in ("market", "limit"):
             raise VenueRejected(self.venue, f"unsupported order type {type!r}")
@@ -252,7 +342,7 @@ class SimAccount:
             asset, need = str(market["base"]), qty
         else:
             asset = str(market["quote"])
-            taken = sum((p * a for p, a in fills), ZERO)
+            taken = sum((self._slipped(p, side) * a for p, a in fills), ZERO)
             rest = qty - sum((a for _, a in fills), ZERO)
             need = taken * (1 + self.fees.taker)
             if limit is not None:
@@ -261,8 +351,22 @@ class SimAccount:
         if need > free:
             raise InsufficientFunds(self.venue, f"insufficient {asset}: need {need}, free {free}")
 
-    def _fill(self, order: AccountOrder, market: Mapping[str, Any], price: Decimal, amount: Decimal, role: str) -> None:
+    def _slipped(self, price: Decimal, side: str) -> Decimal:
+        return price * (1 + self._slip) if side == "buy" else price * (1 - self._slip)
+
+    def _fill(
+        self,
+        order: AccountOrder,
+        market: Mapping[str, Any],
+        price: Decimal,
+        amount: Decimal,
+        role: str,
+        *,
+        slip: bool = True,
+    ) -> None:
         base, quote = str(market["base"]), str(market["quote"])
+        if slip and self._slip > 0:
+            price = self._slipped(price, order.side)
         cost = price * amount
         fee = cost * (self.fees.taker if role == "taker" else self.fees.maker)
         sign = 1 if order.side == "buy" else -1
@@ -297,11 +401,12 @@ class SimAccount:
     def _reserved(self) -> dict[str, Decimal]:
         used: dict[str, Decimal] = {}
         for o in self.state.orders.values():
-            if o.status != "open" or o.price is None:
+            if o.status != "open" or (o.price is None and o.trigger_price is None):
                 continue
             market = self._market_of(o.symbol)
             if o.side == "buy":
-                asset, amount = str(market["quote"]), o.remaining * o.price * (1 + self.fees.maker)
+                price = o.price if o.price is not None else o.trigger_price or ZERO
+                asset, amount = str(market["quote"]), o.remaining * price * (1 + self.fees.maker)
             else:
                 asset, amount = str(market["base"]), o.remaining
             used[asset] = used.get(asset, ZERO) + amount
@@ -314,8 +419,10 @@ class SimAccount:
         return order
 
     def _changed(self) -> None:
+        crash_point("venue.before_save")
         if self._on_change is not None:
             self._on_change(self.state)
+        crash_point("venue.after_save")
 
     def _order_dict(self, order: AccountOrder) -> dict[str, Any]:
         return order_dict(order, self._trades)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from tradepipe.adapters.venues.account_state import AccountState, iso8601
-from tradepipe.adapters.venues.sim_account import FeeRates, SimAccount
+from tradepipe.adapters.venues.sim_account import FeeRates, Realism, SimAccount
 from tradepipe.adapters.venues.sim_market import CLOSE, HIGH, LOW, MAJORS, OPEN, VOLUME, SimMarket, stable_seed
 from tradepipe.clock import TIMEFRAME_MS, Clock
 from tradepipe.domain.money import to_decimal
@@ -47,18 +47,29 @@ class FaultPlan:
     the probability that one call fails that way. A read that times out raises ``TransientVenueError``;
     a timed-out ``create_order``/``cancel_order`` raises ``OrderOutcomeUnknown`` after taking effect
     with probability ``applied_on_timeout``. A rate limit raises ``RateLimited`` before any effect.
-    ``empty_ohlcv`` is the probability that ``fetch_ohlcv`` returns an empty page. The draws come from
-    one RNG seeded by ``(seed, venue name)``, so the same call sequence meets the same faults.
+    ``server_error`` (a 5xx) raises ``TransientVenueError`` like a timeout, before any effect.
+    ``empty_ohlcv`` is the probability that ``fetch_ohlcv`` returns an empty page; ``stale_ohlcv`` the
+    probability that it serves candles as of ``stale_bars`` bars ago (a lagging feed: the newest bars are
+    missing); ``corrupt_ohlcv_at`` lists bar timestamps whose close (and high) this venue reports
+    ``corrupt_factor`` times too high (a bad print only this venue has). The draws come from one RNG seeded by
+    ``(seed, venue name)``, so the same call sequence meets the same faults.
     """
 
     seed: int = 0
     timeout: Mapping[str, float] = field(default_factory=dict)
     rate_limit: Mapping[str, float] = field(default_factory=dict)
+    server_error: Mapping[str, float] = field(default_factory=dict)
     empty_ohlcv: float = 0.0
+    stale_ohlcv: float = 0.0
+    stale_bars: int = 3
+    corrupt_ohlcv_at: tuple[int, ...] = ()
+    corrupt_factor: float = 1.2
     applied_on_timeout: float = 0.5
 
     def __post_init__(self) -> None:
-        for name in ("timeout", "rate_limit"):
+        if not 0.0 <= self.stale_ohlcv <= 1.0 or self.stale_bars < 1 or self.corrupt_factor <= 0:
+            raise ConfigurationError("FaultPlan.stale_ohlcv must be in [0, 1], stale_bars >= 1, corrupt_factor > 0")
+        for name in ("timeout", "rate_limit", "server_error"):
             table = MappingProxyType(dict(getattr(self, name)))
             if any(not 0.0 <= p <= 1.0 for p in table.values()):
                 raise ConfigurationError(f"FaultPlan.{name} probabilities must be in [0, 1]")
@@ -91,6 +102,8 @@ class SimExchange:
         ohlcv_limit: int = 1000,
         book_levels: int = 20,
         min_cost: float = 5.0,
+        supports_stop_orders: bool = True,
+        realism: Realism | None = None,
     ) -> None:
         unknown = sorted(set(symbols) - set(market.symbols()))
         if unknown:
@@ -110,6 +123,8 @@ class SimExchange:
             timeframes=tuple(tf for tf, ms in TIMEFRAME_MS.items() if ms % market.tf_ms == 0),
             taker_fee=taker_fee,
             maker_fee=maker_fee,
+            supports_stop_orders=supports_stop_orders,
+            client_order_id_unique=realism is None or realism.unique_client_ids,
         )
         self._quanta = {s: _quanta(market.profile(s).start_price) for s in sorted(symbols)}
         self._markets = {
@@ -125,6 +140,7 @@ class SimExchange:
             market_of=self._market,
             book_of=self._book,
             state=AccountState(balances={k: to_decimal(float(v)) for k, v in balances.items()}),
+            realism=realism,
         )
 
     # --- market data -----------------------------------------------------------
@@ -146,14 +162,21 @@ class SimExchange:
             raise VenueRejected(self.name, f"unsupported timeframe {timeframe!r}")
         if self.faults.empty_ohlcv > 0 and self._rng.random() < self.faults.empty_ohlcv:
             return []
-        bars = self.market.candles(symbol, until_ms=self.clock.now_ms(), timeframe=timeframe)
+        until = self.clock.now_ms()
+        if self.faults.stale_ohlcv > 0 and self._rng.random() < self.faults.stale_ohlcv:
+            until -= self.faults.stale_bars * TIMEFRAME_MS[timeframe]
+        bars = self.market.candles(symbol, until_ms=until, timeframe=timeframe)
         page = min(limit or self.capabilities.ohlcv_limit, self.capabilities.ohlcv_limit)
         if since is None:
             rows = bars[max(len(bars) - page, 0) :]
         else:
             start = int(np.searchsorted(bars[:, 0], since, side="left"))
             rows = bars[start : start + page]
-        return [[int(r[0]), *r[1:]] for r in rows.tolist()]
+        out = [[int(r[0]), *r[1:]] for r in rows.tolist()]
+        if self.faults.corrupt_ohlcv_at:
+            bad, k = set(self.faults.corrupt_ohlcv_at), self.faults.corrupt_factor
+            out = [[r[0], r[1], max(r[2], r[4] * k), r[3], r[4] * k, r[5]] if r[0] in bad else r for r in out]
+        return out
 
     def fetch_order_book(self, symbol: str, limit: int | None = None) -> dict[str, Any]:
         self._inject("fetch_order_book")
@@ -217,9 +240,11 @@ class SimExchange:
     def _inject(self, method: str) -> None:
         """Raise the read fault the plan draws for this call, if any."""
         if self._roll(self.faults.rate_limit, method):
-            raise RateLimited(f"{self.name} {method}: rate limited (simulated)")
+            raise RateLimited(f"{self.name} {method}: rate limited (simulated)", retry_after_s=1.0)
         if self._roll(self.faults.timeout, method):
             raise TransientVenueError(f"{self.name} {method}: timed out (simulated)")
+        if self._roll(self.faults.server_error, method):
+            raise TransientVenueError(f"{self.name} {method}: 503 Service Unavailable (simulated)")
 
     def _timed_out(self, method: str) -> bool:
         """For create/cancel: raise a rate limit, or report whether this call times out."""
@@ -356,5 +381,6 @@ def default_sim_venues(seed: int, clock: Clock, *, bad_data_every: int = 25) -> 
         depth_usd=150_000.0,
         spread_bps=4.0,
         ohlcv_limit=500,
+        supports_stop_orders=False,  # stops are emulated here: the two venues exercise both paths
     )
     return {alpha.name: alpha, beta.name: beta}

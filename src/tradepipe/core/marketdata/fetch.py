@@ -1,19 +1,32 @@
-"""Fetch a batch's candles (paged, closed bars only) and write them to the store once per sim time."""
+"""Fetch a batch's candles: incremental per source, routed with fallback, reconciled, written as one view.
+
+For each (venue, symbol) of the batch the router orders the sources (the venue itself, then fallbacks listing
+the symbol). Each source is synced incrementally — only candles newer than its stored last one are requested —
+into the history store through the window cache. The first ``consensus.max_sources`` complete windows are
+reconciled (``consensus.reconcile``); one complete window is used as is; if no source is complete, the freshest
+partial window is passed on (the quality gate judges staleness) and a symbol with no candles at all is reported
+missing. The batch's candles are written once per sim time as a view with per-candle provenance.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 import polars as pl
 
-from tradepipe.clock import timeframe_ms
-from tradepipe.core.ports import VenueGateway
-from tradepipe.domain.market import Batch, DatasetRef
-from tradepipe.errors import TransientVenueError
+from tradepipe.clock import floor_to_bar, timeframe_ms
+from tradepipe.core.marketdata.cache import WindowCache
+from tradepipe.core.marketdata.consensus import (
+    PROVENANCE_SCHEMA,
+    ConsensusFinding,
+    ConsensusPolicy,
+    reconcile,
+    single_source,
+)
+from tradepipe.core.marketdata.router import SourceRouter
+from tradepipe.domain.market import Batch, DatasetRef, UniverseEntry
 
 CANDLE_SCHEMA: dict[str, pl.DataType] = {
     "venue": pl.String(),
@@ -25,22 +38,48 @@ CANDLE_SCHEMA: dict[str, pl.DataType] = {
     "close": pl.Float64(),
     "volume": pl.Float64(),
 }
-READ_ATTEMPTS = 3
+OHLCV_COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
 
 
 class CandleStore(Protocol):
     def find(self, key: str) -> DatasetRef | None: ...
 
     def write(
-        self, key: str, frame: pl.DataFrame, *, timeframe: str, batch_index: int, as_of_ms: int
+        self,
+        key: str,
+        frame: pl.DataFrame,
+        *,
+        timeframe: str,
+        batch_index: int,
+        as_of_ms: int,
+        provenance: pl.DataFrame | None = None,
     ) -> DatasetRef: ...
 
 
 @dataclass(frozen=True, slots=True)
 class FetchResult:
     ref: DatasetRef
-    cache_hit: bool
+    cache_hit: bool  # the whole batch view was already stored for this sim time
     missing: tuple[tuple[str, str, str], ...]  # (venue, symbol, reason)
+    consensus: tuple[ConsensusFinding, ...] = ()
+    fallbacks: tuple[tuple[str, str, str], ...] = ()  # (venue, symbol, source whose candles were used instead)
+    cache_hits: int = 0  # (source, symbol) windows served from cache without a venue call
+    cache_misses: int = 0
+    rows_fetched: int = 0
+    rows_cached: int = 0
+
+    @property
+    def consensus_disagreement(self) -> dict[tuple[str, str], int]:
+        """Bars per (venue, symbol) on which the sources disagreed beyond the threshold: for the quality gate."""
+        return {(f.venue, f.symbol): f.bars_disagreeing for f in self.consensus}
+
+
+@dataclass(frozen=True, slots=True)
+class Synced:
+    source: str
+    window: pl.DataFrame
+    complete: bool
+    error: str
 
 
 def batch_key(batch: Batch, timeframe: str, bars: int, as_of_ms: int) -> str:
@@ -50,73 +89,144 @@ def batch_key(batch: Batch, timeframe: str, bars: int, as_of_ms: int) -> str:
 
 def fetch_batch(
     batch: Batch,
-    gateways: Mapping[str, VenueGateway],
+    router: SourceRouter,
     store: CandleStore,
+    cache: WindowCache,
     *,
     timeframe: str,
     bars: int,
     as_of_ms: int,
+    consensus: ConsensusPolicy | None = None,
 ) -> FetchResult:
-    """The last ``bars`` closed candles of every symbol in ``batch`` as of ``as_of_ms``; reuses a stored copy."""
+    """The last ``bars`` closed candles of every symbol in ``batch`` as of ``as_of_ms``; reuses a stored view."""
     key = batch_key(batch, timeframe, bars, as_of_ms)
     if (cached := store.find(key)) is not None:
         return FetchResult(cached, cache_hit=True, missing=())
-    frames: list[pl.DataFrame] = []
+    policy = consensus or ConsensusPolicy()
+    before = (cache.counters.hits, cache.counters.misses, cache.counters.rows_fetched, cache.counters.rows_cached)
+    candles: list[pl.DataFrame] = []
+    provenance: list[pl.DataFrame] = []
     missing: list[tuple[str, str, str]] = []
-    since = as_of_ms - bars * timeframe_ms(timeframe)
+    findings: list[ConsensusFinding] = []
+    fallbacks: list[tuple[str, str, str]] = []
     for entry in batch.entries:
-        try:
-            rows = fetch_history(gateways[entry.venue], entry.symbol, timeframe, since, as_of_ms)
-        except TransientVenueError as exc:
-            missing.append((entry.venue, entry.symbol, f"fetch failed after {READ_ATTEMPTS} attempts: {exc}"))
+        got = _fetch_entry(entry, router, cache, timeframe=timeframe, bars=bars, as_of_ms=as_of_ms, policy=policy)
+        if isinstance(got, str):
+            missing.append((entry.venue, entry.symbol, got))
             continue
-        if not rows:
-            missing.append((entry.venue, entry.symbol, "venue returned no candles"))
-            continue
-        frames.append(candle_frame(entry.venue, entry.symbol, rows))
-    frame = pl.concat(frames) if frames else pl.DataFrame(schema=CANDLE_SCHEMA)
-    ref = store.write(key, frame, timeframe=timeframe, batch_index=batch.index, as_of_ms=as_of_ms)
-    return FetchResult(ref, cache_hit=False, missing=tuple(missing))
+        frame, prov, finding = got
+        candles.append(frame)
+        provenance.append(prov)
+        if finding is not None:
+            findings.append(finding)
+        used = prov["source"].unique().to_list()
+        if entry.venue not in used:
+            fallbacks.append((entry.venue, entry.symbol, ",".join(sorted(str(u) for u in used))))
+    frame = pl.concat(candles).cast(CANDLE_SCHEMA) if candles else pl.DataFrame(schema=CANDLE_SCHEMA)  # type: ignore[arg-type]
+    prov_frame = pl.concat(provenance) if provenance else pl.DataFrame(schema=PROVENANCE_SCHEMA)
+    ref = store.write(
+        key, frame, timeframe=timeframe, batch_index=batch.index, as_of_ms=as_of_ms, provenance=prov_frame
+    )
+    c = cache.counters
+    return FetchResult(
+        ref,
+        cache_hit=False,
+        missing=tuple(missing),
+        consensus=tuple(findings),
+        fallbacks=tuple(fallbacks),
+        cache_hits=c.hits - before[0],
+        cache_misses=c.misses - before[1],
+        rows_fetched=c.rows_fetched - before[2],
+        rows_cached=c.rows_cached - before[3],
+    )
 
 
-def fetch_history(gateway: VenueGateway, symbol: str, timeframe: str, since: int, until_ms: int) -> list[list[float]]:
-    """Page through ``fetch_ohlcv`` from ``since``; keeps only bars that closed by ``until_ms``."""
-    step = timeframe_ms(timeframe)
-    limit = gateway.capabilities.ohlcv_limit
-    rows: list[list[float]] = []
-    cursor = since
-    while cursor + step <= until_ms:
-        page = _read_with_retries(gateway, symbol, timeframe, cursor, limit)
-        page = [r for r in page if r[0] >= cursor and r[0] + step <= until_ms]
-        if not page:
+def _fetch_entry(
+    entry: UniverseEntry,
+    router: SourceRouter,
+    cache: WindowCache,
+    *,
+    timeframe: str,
+    bars: int,
+    as_of_ms: int,
+    policy: ConsensusPolicy,
+) -> tuple[pl.DataFrame, pl.DataFrame, ConsensusFinding | None] | str:
+    """Candles, provenance and a consensus finding for one entry; or why it has none."""
+    sources = router.sources_for(entry.symbol, entry.venue)
+    if not sources:
+        return "no source lists the symbol"
+    want = max(1, min(policy.max_sources, len(sources)))
+    complete: dict[str, pl.DataFrame] = {}
+    partial: list[Synced] = []
+    errors: list[str] = []
+    for source in sources:
+        synced = sync_window(router, cache, source, entry.symbol, timeframe, bars, as_of_ms)
+        if synced.complete:
+            complete[synced.source] = synced.window
+        else:
+            errors.append(f"{source}: {synced.error}")
+            if synced.window.height:
+                partial.append(synced)
+        if len(complete) >= want:
             break
-        rows.extend(page)
-        cursor = int(page[-1][0]) + step
-    return rows
+    if not complete and partial:
+        freshest = max(partial, key=lambda s: int(s.window["timestamp"][-1]))
+        complete[freshest.source] = freshest.window
+    if not complete:
+        return "no candles from any source: " + "; ".join(errors)
+    if len(complete) == 1:
+        ((source, window),) = complete.items()
+        return (*single_source(entry.venue, entry.symbol, source, window), None)
+    primary = entry.venue if entry.venue in complete else next(iter(complete))
+    return reconcile(entry.venue, entry.symbol, primary, complete, policy)
 
 
-def _read_with_retries(gateway: VenueGateway, symbol: str, timeframe: str, since: int, limit: int) -> list[list[float]]:
-    for attempt in range(READ_ATTEMPTS):
-        try:
-            return gateway.fetch_ohlcv(symbol, timeframe, since=since, limit=limit)
-        except TransientVenueError:
-            if attempt == READ_ATTEMPTS - 1:
-                raise
-            time.sleep(0.01 * 2**attempt)
-    raise AssertionError("unreachable")
+def sync_window(
+    router: SourceRouter, cache: WindowCache, source: str, symbol: str, timeframe: str, bars: int, as_of_ms: int
+) -> Synced:
+    """Bring one source's stored candles up to ``as_of_ms`` (only newer candles are fetched) and cut the window."""
+    step = timeframe_ms(timeframe)
+    last_closed = floor_to_bar(as_of_ms, timeframe) - step
+    first = last_closed - (bars - 1) * step
+    last = cache.last_timestamp(source, symbol, timeframe)
+    # resume right after the stored candles (backfilling a gap of up to one window), else start the window
+    due = first if last is None or last < first - bars * step else last + step
+    error = ""
+    if due > last_closed:
+        cache.counters.hits += 1
+    else:
+        cache.counters.misses += 1
+        got = router.fetch_range(source, symbol, timeframe, due, as_of_ms)
+        if got.rows:
+            cache.append(source, symbol, timeframe, candle_rows(got.rows))
+        error = got.error
+    frame = cache.frame(source, symbol, timeframe)
+    window = frame.filter((pl.col("timestamp") >= first) & (pl.col("timestamp") <= last_closed))
+    cache.counters.rows_cached += max(window.height - (0 if due > last_closed else len_new(window, due)), 0)
+    complete = window.height > 0 and int(window["timestamp"][-1]) == last_closed
+    return Synced(source, window, complete, error or ("" if complete else "stale: newest bar missing"))
 
 
-def candle_frame(venue: str, symbol: str, rows: list[list[float]]) -> pl.DataFrame:
+def len_new(window: pl.DataFrame, due: int) -> int:
+    return window.filter(pl.col("timestamp") >= due).height
+
+
+def candle_rows(rows: list[list[float]]) -> pl.DataFrame:
+    """OHLCV rows (ccxt's ``[ts, o, h, l, c, v]``) as a history frame."""
     columns = list(zip(*rows, strict=True))
     return pl.DataFrame(
         {
-            "venue": [venue] * len(rows),
-            "symbol": [symbol] * len(rows),
             "timestamp": [int(v) for v in columns[0]],
             **{
                 name: [float(v) if v is not None else float("nan") for v in columns[i + 1]]
-                for i, name in enumerate(("open", "high", "low", "close", "volume"))
+                for i, name in enumerate(OHLCV_COLUMNS[1:])
             },
         },
-        schema=CANDLE_SCHEMA,
+        schema={k: CANDLE_SCHEMA[k] for k in OHLCV_COLUMNS},
     )
+
+
+def candle_frame(venue: str, symbol: str, rows: list[list[float]]) -> pl.DataFrame:
+    """OHLCV rows labelled with venue and symbol, in ``CANDLE_SCHEMA``."""
+    frame = candle_rows(rows)
+    return frame.select(pl.lit(venue).alias("venue"), pl.lit(symbol).alias("symbol"), *OHLCV_COLUMNS)

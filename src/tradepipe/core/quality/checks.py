@@ -1,31 +1,64 @@
-"""Fast polars checks per symbol, a score in [0, 1] and a verdict.
+"""The fast tier: polars checks per (venue, symbol) on a batch of candles, one pass of ``group_by``.
 
-Score = max(0, 1 − Σ weight(check) for each failed check). Any failed check of weight 1 quarantines the
-symbol; a lighter failure gives WARN (tradable at reduced size later); no failure gives PASS.
+Checks (name → what fails it): ``nan_values`` NaN/null/±inf in a price or the volume; ``non_positive_price``
+a price ≤ 0; ``ohlc_inconsistent`` low ≤ open, close ≤ high fails; ``negative_volume``;
+``duplicate_or_unordered`` a timestamp repeats or goes back; ``gap`` a step longer than the timeframe;
+``stale`` the newest bar is more than ``stale_bars`` bars old; ``short_history`` (completeness) fewer than
+``min_bars`` bars; ``spike`` a log return whose robust z-score ``|r − median(r)| / (1.4826·MAD(r))`` exceeds
+``spike_z``; ``zero_volume_run`` ``zero_volume_bars`` or more consecutive bars with volume 0;
+``consensus_disagreement`` a finding handed over by the fetch stage. Score and verdict: ``score.py``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import polars as pl
 
 from tradepipe.clock import timeframe_ms
-from tradepipe.domain.quality import QualityIssue, QualityReport, Verdict
+from tradepipe.core.quality.score import QualityRules, judge
+from tradepipe.domain.quality import QualityIssue, QualityReport
 
-CHECK_WEIGHTS: dict[str, float] = {
-    "missing_data": 1.0,
-    "nan_values": 1.0,
-    "non_positive_price": 1.0,
-    "ohlc_inconsistent": 1.0,
-    "negative_volume": 1.0,
-    "duplicate_or_unordered": 1.0,
-    "gap": 1.0,
-    "stale": 1.0,
-    "corrupt_file": 1.0,
-    "short_history": 0.3,
+CANDLE_COLUMNS: dict[str, type[pl.DataType]] = {
+    "venue": pl.String,
+    "symbol": pl.String,
+    "timestamp": pl.Int64,
+    "open": pl.Float64,
+    "high": pl.Float64,
+    "low": pl.Float64,
+    "close": pl.Float64,
+    "volume": pl.Float64,
 }
+MAD_TO_SIGMA = 1.4826  # MAD of a normal sample × this = its standard deviation
+MIN_MAD = 1e-12  # a flat series has MAD 0: any move in it counts as a spike
 
 
-def _per_symbol_stats(frame: pl.DataFrame, step: int) -> pl.DataFrame:
+def schema_problem(frame: pl.DataFrame) -> str | None:
+    """Why ``frame`` is not a candle batch (missing column or wrong type), or None."""
+    for name, dtype in CANDLE_COLUMNS.items():
+        if name not in frame.schema:
+            return f"column {name!r} is missing (columns: {list(frame.columns)})"
+        if not isinstance(frame.schema[name], dtype):
+            return f"column {name!r} has type {frame.schema[name]}, expected {dtype.__name__}"
+    return None
+
+
+def _finite_log_returns() -> pl.Expr:
+    close = pl.col("close")
+    ret = pl.when(close > 0).then(close).log().diff()
+    return pl.when(ret.is_finite()).then(ret)  # NaN/inf → null, ignored by median
+
+
+def _zero_volume_run() -> pl.Expr:
+    """Longest run of consecutive zero-volume bars (inside a group)."""
+    zero = (pl.col("volume") == 0).fill_null(False)
+    count = zero.cast(pl.Int64).cum_sum()
+    last_nonzero = pl.when(~zero).then(count).forward_fill().fill_null(0)
+    return (count - last_nonzero).max()
+
+
+def per_symbol_stats(frame: pl.DataFrame, step: int, spike_z: float) -> pl.DataFrame:
+    """One row of defect counts per (venue, symbol), sorted."""
     prices = ["open", "high", "low", "close"]
     bad_nan = pl.any_horizontal(
         [pl.col(c).is_nan() | pl.col(c).is_null() | pl.col(c).is_infinite() for c in [*prices, "volume"]]
@@ -36,6 +69,9 @@ def _per_symbol_stats(frame: pl.DataFrame, step: int) -> pl.DataFrame:
         | (pl.col("low") > pl.min_horizontal("open", "close"))
     )
     delta = pl.col("timestamp").diff()
+    ret = _finite_log_returns()
+    deviation = (ret - ret.median()).abs()
+    mad = pl.max_horizontal(deviation.median() * MAD_TO_SIGMA, pl.lit(MIN_MAD))
     return (
         frame.group_by("venue", "symbol", maintain_order=True)
         .agg(
@@ -45,52 +81,58 @@ def _per_symbol_stats(frame: pl.DataFrame, step: int) -> pl.DataFrame:
             ohlc_bad=ohlc_bad.fill_null(False).sum(),
             negative_volume=(pl.col("volume") < 0).sum(),
             unordered=(delta <= 0).sum(),
-            gaps=(delta > step).sum(),
+            gaps=(pl.col("timestamp").sort().diff() > step).sum(),  # sorted: a swap is not a gap
             last_ts=pl.col("timestamp").max(),
+            spikes=(deviation / mad > spike_z).sum(),
+            max_z=(deviation / mad).max(),
+            zero_volume_run=_zero_volume_run(),
         )
         .sort("venue", "symbol")
     )
 
 
 def assess_frame(
-    frame: pl.DataFrame, *, timeframe: str, as_of_ms: int, stale_bars: int, min_bars: int
+    frame: pl.DataFrame,
+    *,
+    timeframe: str,
+    as_of_ms: int,
+    rules: QualityRules,
+    consensus: Mapping[tuple[str, str], str] | None = None,
 ) -> list[QualityReport]:
-    """One ``QualityReport`` per (venue, symbol) in ``frame``."""
+    """One ``QualityReport`` per (venue, symbol) in ``frame``; ``consensus`` maps a pair to a fetch finding."""
     step = timeframe_ms(timeframe)
     newest_expected = as_of_ms - step  # open time of the last closed bar
+    consensus = consensus or {}
     reports = []
-    for row in _per_symbol_stats(frame, step).iter_rows(named=True):
-        issues = []
-        for check, count, what in (
-            ("nan_values", row["nan_rows"], "bars with NaN, null or infinite values"),
-            ("non_positive_price", row["non_positive"], "bars with a price ≤ 0"),
-            ("ohlc_inconsistent", row["ohlc_bad"], "bars where low ≤ open,close ≤ high fails"),
-            ("negative_volume", row["negative_volume"], "bars with negative volume"),
-            ("duplicate_or_unordered", row["unordered"], "duplicate or out-of-order timestamps"),
-            ("gap", row["gaps"], f"gaps longer than one {timeframe} bar"),
-        ):
-            if count:
-                issues.append(QualityIssue(check, f"{count} {what}"))
+    for row in per_symbol_stats(frame, step, rules.spike_z).iter_rows(named=True):
+        issues = [
+            QualityIssue(check, f"{count} {what}")
+            for check, count, what in (
+                ("nan_values", row["nan_rows"], "bars with NaN, null or infinite values"),
+                ("non_positive_price", row["non_positive"], "bars with a price ≤ 0"),
+                ("ohlc_inconsistent", row["ohlc_bad"], "bars where low ≤ open,close ≤ high fails"),
+                ("negative_volume", row["negative_volume"], "bars with negative volume"),
+                ("duplicate_or_unordered", row["unordered"], "duplicate or out-of-order timestamps"),
+                ("gap", row["gaps"], f"gaps longer than one {timeframe} bar"),
+            )
+            if count
+        ]
         lag_bars = (newest_expected - row["last_ts"]) // step
-        if lag_bars > stale_bars:
-            issues.append(QualityIssue("stale", f"last candle is {lag_bars} bars old (limit {stale_bars})"))
-        if row["rows"] < min_bars:
-            issues.append(QualityIssue("short_history", f"{row['rows']} bars < {min_bars} wanted"))
-        reports.append(_report(row["venue"], row["symbol"], issues))
+        if lag_bars > rules.stale_bars:
+            issues.append(QualityIssue("stale", f"last candle is {lag_bars} bars old (limit {rules.stale_bars})"))
+        if row["rows"] < rules.min_bars:
+            issues.append(QualityIssue("short_history", f"{row['rows']} bars < {rules.min_bars} wanted"))
+        if row["spikes"]:
+            issues.append(
+                QualityIssue(
+                    "spike", f"{row['spikes']} returns with robust z > {rules.spike_z:g} (max {row['max_z']:.1f})"
+                )
+            )
+        if row["zero_volume_run"] >= rules.zero_volume_bars:
+            issues.append(
+                QualityIssue("zero_volume_run", f"{row['zero_volume_run']} consecutive bars with zero volume")
+            )
+        if (finding := consensus.get((row["venue"], row["symbol"]))) is not None:
+            issues.append(QualityIssue("consensus_disagreement", finding))
+        reports.append(judge(row["venue"], row["symbol"], issues, rules))
     return reports
-
-
-def missing_report(venue: str, symbol: str, reason: str) -> QualityReport:
-    return _report(venue, symbol, [QualityIssue("missing_data", reason)])
-
-
-def _report(venue: str, symbol: str, issues: list[QualityIssue]) -> QualityReport:
-    penalty = sum(CHECK_WEIGHTS[i.check] for i in issues)
-    score = max(0.0, 1.0 - penalty)
-    if any(CHECK_WEIGHTS[i.check] >= 1.0 for i in issues):
-        verdict = Verdict.QUARANTINE
-    elif issues:
-        verdict = Verdict.WARN
-    else:
-        verdict = Verdict.PASS
-    return QualityReport(venue, symbol, score, verdict, tuple(issues))

@@ -27,6 +27,8 @@ class CycleSummary:
     cache_hits: int = 0
     cache_misses: int = 0
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    metrics: list[dict[str, Any]] = field(default_factory=list)  # name, value, label (core/reporting/metrics.py)
+    alerts: list[dict[str, Any]] = field(default_factory=list)  # key, rule, severity, message, ..., status
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,6 +63,9 @@ def render_markdown(summary: CycleSummary) -> str:
         ]
     else:
         lines.append("none")
+    if summary.alerts:
+        lines += ["", "## Alerts", "| status | severity | alert | detail |", "|---|---|---|---|"]
+        lines += [f"| {a['status']} | {a['severity']} | {a['key']} | {a['message']} |" for a in summary.alerts]
     lines += ["", "## Quarantined"]
     if summary.quarantined:
         lines += ["| venue | symbol | check | detail |", "|---|---|---|---|"]

@@ -1,119 +1,202 @@
-"""Vectorised indicators over float64 arrays, seeded the way TA-Lib seeds them.
+"""Indicators over one series, matching TA-Lib after each indicator's warm-up (see ``kernels``).
 
-Every function returns an array as long as its input, NaN where the indicator is not yet defined.
+Every function returns arrays as long as its inputs, NaN where the indicator is not yet defined.
+For many symbols at once use ``indicator_set.compute`` (one compiled call for the whole batch).
 
-NaN handling (explicit, the same for every function):
-
-* leading NaNs are skipped, as the ``talib`` Python wrapper does: the seed window starts at the first
-  non-NaN value and the output is NaN before it;
-* a NaN after that point propagates: recursive indicators (EMA, ATR) are NaN from that bar on, windowed
-  ones (realised volatility) are NaN for every window that contains it.
+NaN handling (explicit, the same for every function): a bar where any input is NaN is a **gap**. The
+gaps split the series into segments and each segment is computed on its own, exactly as TA-Lib computes
+a whole series: warm-up NaNs at its start, then values; the gap bars themselves are NaN. Leading NaNs
+are therefore skipped as the ``talib`` wrapper skips them, and an indicator recovers after a gap (re-
+seeded) instead of staying NaN to the end as TA-Lib's running sums do.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
-import polars as pl
+
+from tradepipe.core.strategy import kernels
 
 FloatArray = npt.NDArray[np.float64]
 
 
-def _as_float_array(values: npt.ArrayLike, name: str) -> FloatArray:
-    array = np.asarray(values, dtype=np.float64)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
-    return array
+def _as_float_arrays(**columns: npt.ArrayLike) -> list[FloatArray]:
+    arrays = []
+    for name, values in columns.items():
+        array = np.ascontiguousarray(values, dtype=np.float64)
+        if array.ndim != 1:
+            raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
+        arrays.append(array)
+    sizes = {name: a.size for name, a in zip(columns, arrays, strict=True)}
+    if len(set(sizes.values())) > 1:
+        raise ValueError(f"input lengths differ: {sizes}")
+    return arrays
 
 
-def _check_period(period: int, name: str = "period") -> None:
-    if period < 1:
-        raise ValueError(f"{name} must be >= 1, got {period}")
+def _check_period(period: int, name: str = "period", minimum: int = 1) -> None:
+    if int(period) != period or period < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {period}")
 
 
-def _first_valid(values: FloatArray) -> int:
-    """Index of the first non-NaN value, or ``len(values)`` when there is none."""
-    valid = np.flatnonzero(~np.isnan(values))
-    return int(valid[0]) if valid.size else values.size
+def segments(valid: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """``[start, end)`` of each maximal run of True in ``valid``."""
+    padded = np.concatenate(([False], valid, [False]))
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
-def seeded_ewm(values: FloatArray, period: int, alpha: float) -> FloatArray:
-    """Exponential smoothing seeded with the SMA of the first ``period`` values (TA-Lib's convention).
+def _by_segment(
+    inputs: list[FloatArray], outputs: int, kernel: Callable[..., None], scratch: int = 0
+) -> tuple[FloatArray, ...]:
+    """Run ``kernel(*input_views, *output_views, *scratch_views)`` on each gap-free segment."""
+    size = inputs[0].size
+    outs = [np.full(size, np.nan) for _ in range(outputs)]
+    temps = [np.empty(size) for _ in range(scratch)]
+    valid = np.ones(size, dtype=bool)
+    for array in inputs:
+        valid &= ~np.isnan(array)
+    for a, b in segments(valid):
+        kernel(*(x[a:b] for x in inputs), *(o[a:b] for o in outs), *(t[a:b] for t in temps))
+    return tuple(outs)
 
-    ``out[s + period - 1]`` is that SMA (``s`` = first non-NaN index); after it
-    ``out[i] = out[i-1] + alpha * (values[i] - out[i-1])``. Earlier outputs are NaN.
-    """
+
+def sma(close: npt.ArrayLike, period: int = 30) -> FloatArray:
+    """TA-Lib SMA: first value at ``period-1``."""
     _check_period(period)
-    out = np.full(values.size, np.nan)
-    start = _first_valid(values)
-    seed_end = start + period
-    if seed_end > values.size:
-        return out
-    seed = float(np.mean(values[start:seed_end]))
-    tail = np.concatenate(([seed], values[seed_end:]))
-    smoothed = pl.Series(tail).ewm_mean(alpha=alpha, adjust=False, min_samples=1).to_numpy()
-    out[seed_end - 1 :] = smoothed
-    return out
+    (x,) = _as_float_arrays(close=close)
+    return _by_segment([x], 1, lambda c, o: kernels.sma_into(c, period, o))[0]
 
 
-def ema(close: npt.ArrayLike, period: int) -> FloatArray:
-    """TA-Lib EMA: seed = SMA of the first ``period`` values at index ``period-1``, alpha = 2/(period+1)."""
-    values = _as_float_array(close, "close")
+def ema(close: npt.ArrayLike, period: int = 30) -> FloatArray:
+    """TA-Lib EMA: seed = SMA of the first ``period`` values at ``period-1``, then alpha = 2/(period+1)."""
     _check_period(period)
-    return seeded_ewm(values, period, 2.0 / (period + 1))
+    (x,) = _as_float_arrays(close=close)
+    return _by_segment([x], 1, lambda c, o: kernels.ema_into(c, period, o))[0]
+
+
+def rsi(close: npt.ArrayLike, period: int = 14) -> FloatArray:
+    """TA-Lib RSI (Wilder): first value at ``period``; 0 when prices did not move."""
+    _check_period(period, minimum=2)
+    (x,) = _as_float_arrays(close=close)
+    return _by_segment([x], 1, lambda c, o: kernels.rsi_into(c, period, o))[0]
 
 
 def true_range(high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike) -> FloatArray:
-    """TA-Lib TRANGE: ``max(h-l, |h-prev_close|, |l-prev_close|)`` from bar 1; NaN at bar 0."""
-    h = _as_float_array(high, "high")
-    lo = _as_float_array(low, "low")
-    c = _as_float_array(close, "close")
-    if not h.size == lo.size == c.size:
-        raise ValueError(f"high, low, close lengths differ: {h.size}, {lo.size}, {c.size}")
-    out = np.full(c.size, np.nan)
-    if c.size < 2:
-        return out
-    prev = c[:-1]
-    ranges = np.stack((h[1:] - lo[1:], np.abs(h[1:] - prev), np.abs(lo[1:] - prev)))
-    # np.max propagates NaN (np.fmax would hide it), which keeps the NaN rule above.
-    out[1:] = np.max(ranges, axis=0)
-    return out
+    """TA-Lib TRANGE: ``max(h, prev_close) - min(l, prev_close)`` from bar 1."""
+    arrays = _as_float_arrays(high=high, low=low, close=close)
+    return _by_segment(arrays, 1, kernels.true_range_into)[0]
 
 
-def atr(high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, period: int) -> FloatArray:
-    """TA-Lib ATR (Wilder): first value at index ``period`` = mean of TR[1..period], then
-    ``atr[i] = (atr[i-1] * (period-1) + tr[i]) / period``; NaN before.
-    """
+def atr(high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, period: int = 14) -> FloatArray:
+    """TA-Lib ATR (Wilder): mean of TR[1..period] at ``period``, then ``(prev*(period-1) + tr) / period``."""
     _check_period(period)
-    ranges = true_range(high, low, close)
-    return seeded_ewm(ranges, period, 1.0 / period)
+    arrays = _as_float_arrays(high=high, low=low, close=close)
+    return _by_segment(arrays, 1, lambda h, lo, c, o: kernels.atr_into(h, lo, c, period, o))[0]
+
+
+def adx(
+    high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, period: int = 14
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """TA-Lib ``(ADX, PLUS_DI, MINUS_DI)``: the DIs from bar ``period``, ADX from ``2*period-1``."""
+    _check_period(period, minimum=2)
+    arrays = _as_float_arrays(high=high, low=low, close=close)
+    plus, minus, strength = _by_segment(
+        arrays, 3, lambda h, lo, c, p, m, a: kernels.directional_into(h, lo, c, period, p, m, a)
+    )
+    return strength, plus, minus
+
+
+def macd(
+    close: npt.ArrayLike, fast: int = 12, slow: int = 26, signal: int = 9
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """TA-Lib ``(macd, signal, hist)``; all three start at bar ``slow + signal - 2``."""
+    for name, value in (("fast", fast), ("slow", slow), ("signal", signal)):
+        _check_period(value, name, minimum=2 if name != "signal" else 1)
+    (x,) = _as_float_arrays(close=close)
+    return _by_segment([x], 3, lambda c, a, b, d: kernels.macd_into(c, fast, slow, signal, a, b, d))
+
+
+def bbands(
+    close: npt.ArrayLike, period: int = 5, dev_up: float = 2.0, dev_down: float = 2.0
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """TA-Lib BBANDS with an SMA middle band: ``(upper, middle, lower)``, population deviation."""
+    _check_period(period)
+    (x,) = _as_float_arrays(close=close)
+    upper, middle, lower, _ = _by_segment(
+        [x], 4, lambda c, u, m, lo, z: kernels.bbands_into(c, period, dev_up, dev_down, u, m, lo, z)
+    )
+    return upper, middle, lower
+
+
+def zscore(close: npt.ArrayLike, period: int = 20) -> FloatArray:
+    """``(close - SMA) / population deviation`` over ``period`` bars (TA-Lib SMA and STDDEV); 0 when flat."""
+    _check_period(period)
+    (x,) = _as_float_arrays(close=close)
+    return _by_segment([x], 4, lambda c, u, m, lo, z: kernels.bbands_into(c, period, 1.0, 1.0, u, m, lo, z))[3]
+
+
+def stoch(
+    high: npt.ArrayLike,
+    low: npt.ArrayLike,
+    close: npt.ArrayLike,
+    fastk: int = 5,
+    slowk: int = 3,
+    slowd: int = 3,
+) -> tuple[FloatArray, FloatArray]:
+    """TA-Lib STOCH with SMA smoothing: ``(slowk, slowd)`` from bar ``fastk + slowk + slowd - 3``."""
+    for name, value in (("fastk", fastk), ("slowk", slowk), ("slowd", slowd)):
+        _check_period(value, name)
+    arrays = _as_float_arrays(high=high, low=low, close=close)
+    return _by_segment(
+        arrays,
+        2,
+        lambda h, lo, c, k, d, buf: kernels.stoch_into(h, lo, c, fastk, slowk, slowd, buf, k, d),
+        scratch=1,
+    )
+
+
+def obv(close: npt.ArrayLike, volume: npt.ArrayLike) -> FloatArray:
+    """TA-Lib OBV: starts at the first bar's volume."""
+    arrays = _as_float_arrays(close=close, volume=volume)
+    return _by_segment(arrays, 1, kernels.obv_into)[0]
+
+
+def vwap(
+    high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, volume: npt.ArrayLike, period: int = 20
+) -> FloatArray:
+    """Rolling volume-weighted typical price over ``period`` bars (not in TA-Lib)."""
+    _check_period(period)
+    arrays = _as_float_arrays(high=high, low=low, close=close, volume=volume)
+    return _by_segment(arrays, 1, lambda h, lo, c, v, o: kernels.vwap_into(h, lo, c, v, period, o))[0]
+
+
+def donchian(high: npt.ArrayLike, low: npt.ArrayLike, period: int = 20) -> tuple[FloatArray, FloatArray]:
+    """``(upper, lower)``: TA-Lib MAX of highs and MIN of lows over ``period`` bars."""
+    _check_period(period)
+    h, lo = _as_float_arrays(high=high, low=low)
+    upper = _by_segment([h, lo], 1, lambda a, _b, o: kernels.highest_into(a, period, o))[0]
+    lower = _by_segment([h, lo], 1, lambda _a, b, o: kernels.lowest_into(b, period, o))[0]
+    return upper, lower
 
 
 def log_returns(close: npt.ArrayLike) -> FloatArray:
-    """``ln(close[i] / close[i-1])`` from bar 1; NaN at bar 0 and wherever a price is not positive."""
-    c = _as_float_array(close, "close")
+    """``ln(close[i] / close[i-1])`` from bar 1; NaN at bar 0, at gaps and wherever a price is not positive."""
+    (c,) = _as_float_arrays(close=close)
     out = np.full(c.size, np.nan)
-    if c.size < 2:
-        return out
-    positive = np.where(c > 0, c, np.nan)
-    out[1:] = np.log(positive[1:] / positive[:-1])
+    if c.size > 1:
+        positive = np.where(c > 0, c, np.nan)
+        out[1:] = np.log(positive[1:] / positive[:-1])
     return out
 
 
-def realised_volatility(close: npt.ArrayLike, window: int, ddof: int = 1) -> FloatArray:
-    """Rolling standard deviation of log returns over ``window`` returns (per-bar, not annualised).
-
-    ``out[i]`` uses the returns of bars ``i-window+1 .. i``, so the first value is at index ``window``.
-    The variance is computed in two passes per window (numpy's ``std``), not from running sums of
-    squares, so it stays accurate to ~1e-15 of the returns. ``ddof=1`` gives the sample deviation.
-    """
-    _check_period(window, "window")
+def realised_volatility(close: npt.ArrayLike, window: int = 20, ddof: int = 1) -> FloatArray:
+    """Rolling deviation of log returns over ``window`` returns (per bar, not annualised); first value at
+    bar ``window``. Two passes per window, so it stays accurate to ~1e-15. Non-positive prices are gaps."""
+    _check_period(window, "window", minimum=2)
     if ddof < 0 or ddof >= window:
         raise ValueError(f"ddof must be in [0, window), got {ddof} for window {window}")
-    returns = log_returns(close)
-    out = np.full(returns.size, np.nan)
-    if returns.size <= window:
-        return out
-    windows = np.lib.stride_tricks.sliding_window_view(returns[1:], window)
-    out[window:] = np.std(windows, axis=1, ddof=ddof)
-    return out
+    (c,) = _as_float_arrays(close=close)
+    c = np.where(c > 0, c, np.nan)
+    return _by_segment([c], 1, lambda x, o, r: kernels.volatility_into(x, window, ddof, r, o), scratch=1)[0]

@@ -198,7 +198,7 @@ def spent(intent_amount: Decimal, price: Decimal, fee: Decimal) -> Decimal:
 
 
 def test_cash_is_not_spent_twice_and_the_best_score_goes_first() -> None:
-    greedy = cfg(trade_size_pct=1.0)  # fraction 1 × score × 2 (low vol) > 1: capped at all the cash
+    greedy = cfg(trade_size_pct=1.0, reserve_cash_pct=0.0)  # fraction 1 × score × 2 (low vol) > 1: all the cash
     decisions = [decision("LOW/USDT", score=0.7, volatility=0.001), decision("TOP/USDT", score=0.95, volatility=0.001)]
     rules = {("v", d.symbol): RULES for d in decisions}
     outcome = plan_entries(decisions, state({"v": D("1000")}), rules, greedy, run_id=RUN)
@@ -206,7 +206,15 @@ def test_cash_is_not_spent_twice_and_the_best_score_goes_first() -> None:
     (top,) = outcome.intents
     assert top.amount == D("27.000")  # 1000 / 1.001 / 37 = 27.00002… (lot 0.001)
     assert spent(top.amount, top.reference_price, RULES.taker_fee) <= D("1000")
-    assert [(d.symbol, n.rule) for d, n in outcome.denials] == [("LOW/USDT", "venue_minimum")]
+    assert [(d.symbol, n.rule) for d, n in outcome.denials] == [("LOW/USDT", "insufficient_cash")]
+
+
+def test_reserve_cash_is_kept_back() -> None:
+    greedy = cfg(trade_size_pct=1.0, reserve_cash_pct=0.1)
+    rules = {("v", "TOP/USDT"): RULES}
+    (top,) = plan_entries([decision("TOP/USDT", volatility=0.001)], state({"v": D("1000")}), rules, greedy, run_id=RUN).intents
+    assert top.amount == D("24.300")  # (1000 − 10% kept) / 1.001 / 37 = 24.30002… (lot 0.001)
+    assert "cut" not in top.reason
 
 
 def test_each_venue_spends_its_own_cash() -> None:

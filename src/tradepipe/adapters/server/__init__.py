@@ -1,0 +1,1 @@
+"""The standing Prefect stack (server, work pool, deployments, worker, metrics endpoint) as managed processes."""

@@ -1,0 +1,132 @@
+"""The order state machine as data: one table of ``(status, event) -> status`` and one ``apply``.
+
+A venue's report of an order is turned into the events that lead there from what we knew (``venue_events``),
+so every change of an order's status is an event in ``order_events`` and passes through ``apply``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from types import MappingProxyType
+
+from tradepipe.domain.orders import EventKind, Fill, Order, OrderEvent, OrderStatus, TrackedOrder
+from tradepipe.errors import InvalidTransition
+
+S, E = OrderStatus, EventKind
+
+TRANSITIONS: Mapping[tuple[OrderStatus, EventKind], OrderStatus] = MappingProxyType(
+    {
+        # sending
+        (S.INITIALIZED, E.SUBMITTED): S.SUBMITTED,
+        (S.INITIALIZED, E.CANCELED): S.CANCELED,  # withdrawn before it was sent (stale, emulated stop disarmed)
+        (S.INITIALIZED, E.NOT_FOUND): S.CANCELED,  # a crash before the send: the venue never saw it
+        (S.SUBMITTED, E.DEFERRED): S.INITIALIZED,  # rate limited: not taken, may be sent again
+        (S.SUBMITTED, E.TIMED_OUT): S.UNKNOWN,
+        (S.SUBMITTED, E.ACCEPTED): S.ACCEPTED,
+        (S.SUBMITTED, E.REJECTED): S.REJECTED,
+        (S.SUBMITTED, E.NOT_FOUND): S.REJECTED,  # a crash during the send, and the venue has nothing
+        # resolving an unknown outcome by lookup
+        (S.UNKNOWN, E.ACCEPTED): S.ACCEPTED,
+        (S.UNKNOWN, E.REJECTED): S.REJECTED,
+        (S.UNKNOWN, E.NOT_FOUND): S.REJECTED,
+        # fills
+        (S.ACCEPTED, E.PARTIALLY_FILLED): S.PARTIALLY_FILLED,
+        (S.ACCEPTED, E.FILLED): S.FILLED,
+        (S.PARTIALLY_FILLED, E.PARTIALLY_FILLED): S.PARTIALLY_FILLED,
+        (S.PARTIALLY_FILLED, E.FILLED): S.FILLED,
+        # ends of a working order
+        (S.ACCEPTED, E.CANCELED): S.CANCELED,
+        (S.ACCEPTED, E.EXPIRED): S.EXPIRED,
+        (S.PARTIALLY_FILLED, E.CANCELED): S.CANCELED,
+        (S.PARTIALLY_FILLED, E.EXPIRED): S.EXPIRED,
+        # canceling, and losing the race to a fill
+        (S.ACCEPTED, E.CANCEL_REQUESTED): S.CANCEL_PENDING,
+        (S.PARTIALLY_FILLED, E.CANCEL_REQUESTED): S.CANCEL_PENDING,
+        (S.CANCEL_PENDING, E.CANCELED): S.CANCELED,
+        (S.CANCEL_PENDING, E.EXPIRED): S.EXPIRED,
+        (S.CANCEL_PENDING, E.PARTIALLY_FILLED): S.CANCEL_PENDING,
+        (S.CANCEL_PENDING, E.FILLED): S.FILLED,
+        (S.CANCEL_PENDING, E.CANCEL_REJECTED): S.ACCEPTED,
+    }
+)
+
+
+def next_status(status: OrderStatus, kind: EventKind) -> OrderStatus:
+    """The status ``kind`` leads to from ``status``; ``InvalidTransition`` when the table has no such edge."""
+    try:
+        return TRANSITIONS[(status, kind)]
+    except KeyError:
+        raise InvalidTransition(f"order event {kind.value!r} is not allowed in status {status.value!r}") from None
+
+
+def apply(order: TrackedOrder, event: OrderEvent) -> TrackedOrder:
+    """The order after ``event``; raises ``InvalidTransition`` for an edge the table lacks or a mismatched status."""
+    status = next_status(order.status, event.kind)
+    if event.status is not status:
+        raise InvalidTransition(f"event {event.kind.value!r} from {order.status.value!r} leads to {status.value!r}")
+    filled, trade_ids = order.filled, order.trade_ids
+    if event.trade_id is not None and event.trade_id not in trade_ids:
+        filled += event.amount or Decimal(0)
+        trade_ids = trade_ids | {event.trade_id}
+    reason = event.detail if event.kind in _REASONED else order.reason
+    return dataclasses.replace(order, status=status, filled=filled, trade_ids=trade_ids, reason=reason)
+
+
+_REASONED = frozenset({E.REJECTED, E.NOT_FOUND, E.CANCELED, E.EXPIRED, E.CANCEL_REJECTED, E.DEFERRED, E.TIMED_OUT})
+
+
+def event(order: TrackedOrder, kind: EventKind, detail: str = "", fill: Fill | None = None) -> OrderEvent:
+    """The event ``kind`` for ``order``, its resulting status looked up in the table (raises if illegal)."""
+    return OrderEvent(
+        client_order_id=order.client_order_id,
+        kind=kind,
+        status=next_status(order.status, kind),
+        detail=detail,
+        trade_id=fill.trade_id if fill else None,
+        amount=fill.amount if fill else None,
+        price=fill.price if fill else None,
+    )
+
+
+def fold(
+    order: TrackedOrder, kinds: Sequence[tuple[EventKind, str, Fill | None]]
+) -> tuple[TrackedOrder, list[OrderEvent]]:
+    """Apply ``(kind, detail, fill)`` steps in order; returns the final order and the events to store."""
+    events = []
+    for kind, detail, fill in kinds:
+        ev = event(order, kind, detail, fill)
+        order = apply(order, ev)
+        events.append(ev)
+    return order, events
+
+
+def venue_events(order: TrackedOrder, venue: Order) -> tuple[TrackedOrder, list[OrderEvent]]:
+    """The events that take ``order`` to what the venue reports in ``venue`` (its status and its fills).
+
+    Fills already known (by trade id) are skipped; each new fill is one PARTIALLY_FILLED or FILLED event. A
+    venue that says "closed" without showing every trade is left PARTIALLY_FILLED: fills are never invented.
+    """
+    steps: list[tuple[EventKind, str, Fill | None]] = []
+    status = order.status
+    if status is S.INITIALIZED:
+        steps.append((E.SUBMITTED, "found at the venue by client id", None))
+        status = S.SUBMITTED
+    if status in (S.SUBMITTED, S.UNKNOWN):
+        if venue.status is S.REJECTED:
+            return fold(order, [*steps, (E.REJECTED, venue.reason or "rejected by the venue", None)])
+        steps.append((E.ACCEPTED, "", None))
+    filled = order.filled
+    for fill in sorted(venue.fills, key=lambda f: (f.timestamp_ms, f.trade_id)):
+        if fill.trade_id in order.trade_ids:
+            continue
+        filled += fill.amount
+        steps.append((E.FILLED if filled >= venue.amount else E.PARTIALLY_FILLED, "", fill))
+    complete = filled >= venue.amount
+    if status is S.CANCEL_PENDING and venue.status in (S.ACCEPTED, S.PARTIALLY_FILLED) and not complete:
+        steps.append((E.CANCEL_REJECTED, "the venue still shows the order open", None))
+    if not complete and venue.status in (S.CANCELED, S.EXPIRED):
+        kind = E.CANCELED if venue.status is S.CANCELED else E.EXPIRED
+        steps.append((kind, venue.reason or f"{venue.status.value} at the venue with {filled} filled", None))
+    return fold(order, steps)

@@ -1,0 +1,148 @@
+"""Rolling return correlations across held and candidate symbols, and the portfolio volatility they imply.
+
+Returns are standardised once (each row demeaned and scaled to unit norm), so a correlation is a dot product and
+``C @ u`` is ``Z @ (Zᵀ @ u)``: the model never builds the n × n matrix. Symbols without returns are uncorrelated
+with everything and carry a fallback volatility.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+Key = tuple[str, str]  # (venue, symbol)
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnPanel:
+    """Per-bar log returns of some symbols over the same bars: ``returns[i]`` belongs to ``keys[i]`` (NaN = gap)."""
+
+    keys: tuple[Key, ...]
+    returns: FloatArray  # shape (len(keys), bars)
+
+    def __post_init__(self) -> None:
+        if self.returns.ndim != 2 or self.returns.shape[0] != len(self.keys):
+            raise ValueError(f"returns must be (keys, bars); got {self.returns.shape} for {len(self.keys)} keys")
+
+    @classmethod
+    def from_closes(cls, keys: Sequence[Key], closes: FloatArray) -> ReturnPanel:
+        """Log returns of close prices ``(keys, bars + 1)``; non-positive prices become gaps."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.log(np.where(closes > 0, closes, np.nan))
+        return cls(tuple(keys), np.diff(logs, axis=1))
+
+    @classmethod
+    def empty(cls) -> ReturnPanel:
+        return cls((), np.zeros((0, 0)))
+
+
+def standardise(returns: FloatArray, window: int) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+    """Rows of the last ``window`` bars demeaned and scaled to unit norm; their std; which rows had data (≥ 3 bars)."""
+    tail = returns[:, -window:] if returns.shape[1] > window else returns
+    valid_bars = np.isfinite(tail)
+    count = valid_bars.sum(axis=1)
+    filled = np.where(valid_bars, tail, 0.0)
+    mean = filled.sum(axis=1) / np.maximum(count, 1)
+    centred = np.where(valid_bars, tail - mean[:, None], 0.0)
+    norm = np.sqrt((centred * centred).sum(axis=1))
+    ok = (count >= 3) & (norm > 0)
+    z = np.where(ok[:, None], centred / np.where(ok, norm, 1.0)[:, None], 0.0)
+    std = np.where(ok, norm / np.sqrt(np.maximum(count - 1, 1)), 0.0)
+    return z, std, ok
+
+
+class RiskModel:
+    """Correlations and volatility over ``keys`` (held first, then candidates), updated as entries are approved."""
+
+    def __init__(
+        self,
+        keys: Sequence[Key],
+        panel: ReturnPanel,
+        *,
+        window: int,
+        fallback_vol: Mapping[Key, float],
+        default_vol: float,
+        exposure: Mapping[Key, float],
+        equity: float,
+        cluster_threshold: float,
+    ) -> None:
+        self.keys = tuple(keys)
+        self.index = {k: i for i, k in enumerate(self.keys)}
+        n = len(self.keys)
+        bars = panel.returns.shape[1] if panel.keys else 0
+        rows = np.full((n, bars), np.nan)
+        known = [(self.index[k], j) for j, k in enumerate(panel.keys) if k in self.index]
+        if known and bars:
+            dest, src = map(list, zip(*known, strict=True))
+            rows[dest] = panel.returns[src]
+        self.z, std, ok = standardise(rows, window) if bars else (np.zeros((n, 1)), np.zeros(n), np.zeros(n, bool))
+        fallback = np.array([fallback_vol.get(k, default_vol) for k in self.keys], dtype=np.float64)
+        fallback = np.where(np.isfinite(fallback) & (fallback > 0), fallback, default_vol)
+        self.vol = np.where(ok, std, fallback)
+        self.missing = ~ok
+        self.equity = max(equity, 1e-12)
+        self.threshold = cluster_threshold
+        self.exposure = np.array([exposure.get(k, 0.0) for k in self.keys], dtype=np.float64)
+        self._init_held()
+
+    def _init_held(self) -> None:
+        held = np.flatnonzero(self.exposure > 0)
+        n = len(self.keys)
+        self.max_corr = np.full(n, -np.inf)
+        self.max_with = np.full(n, -1, dtype=np.int64)
+        self.cluster = np.zeros(n)
+        if held.size:
+            block = self.z @ self.z[held].T  # (n, held): correlation of every key with every held key
+            block[held, np.arange(held.size)] = -np.inf  # a symbol is not correlated "with itself" here
+            best = block.argmax(axis=1)
+            self.max_corr = block[np.arange(n), best]
+            self.max_with = held[best]
+            self.cluster = (block >= self.threshold).astype(np.float64) @ self.exposure[held] + np.where(
+                self.exposure > 0, self.exposure, 0.0
+            )
+        weighted = self.vol * self.exposure / self.equity
+        self.g = self._times_corr(weighted)  # C @ (σ ∘ w)
+        self.port_var = float(weighted @ self.g)
+
+    def _times_corr(self, u: FloatArray) -> FloatArray:
+        return self.z @ (self.z.T @ u) + self.missing * u
+
+    def correlation_with_held(self, i: int) -> tuple[float, Key | None]:
+        j = int(self.max_with[i])
+        return (float(self.max_corr[i]), self.keys[j]) if j >= 0 else (0.0, None)
+
+    def portfolio_vol(self) -> float:
+        return float(np.sqrt(max(self.port_var, 0.0)))
+
+    def vol_room(self, i: int, max_vol: float) -> float:
+        """Largest notional for key ``i`` that keeps the portfolio's per-bar volatility ≤ ``max_vol`` (≥ 0)."""
+        sigma = float(self.vol[i])
+        c0 = self.port_var - max_vol * max_vol
+        if c0 > 0:
+            return 0.0
+        if sigma <= 0:
+            return float("inf")
+        b = 2.0 * sigma * float(self.g[i])
+        a = sigma * sigma
+        x = (-b + np.sqrt(b * b - 4.0 * a * c0)) / (2.0 * a)
+        return max(0.0, float(x)) * self.equity
+
+    def add(self, i: int, notional: float) -> None:
+        """Record an approved entry of ``notional`` in key ``i``: it counts as held for the next candidates."""
+        column = self.z @ self.z[i]  # correlations with key i
+        column[i] = 1.0
+        others = column.copy()
+        others[i] = -np.inf
+        better = others > self.max_corr
+        self.max_corr = np.where(better, others, self.max_corr)
+        self.max_with = np.where(better, i, self.max_with)
+        self.cluster += notional * (column >= self.threshold)
+        x = notional / self.equity
+        sigma = float(self.vol[i])
+        self.port_var += 2.0 * x * sigma * float(self.g[i]) + (x * sigma) ** 2
+        self.g += x * sigma * column
+        self.exposure[i] += notional

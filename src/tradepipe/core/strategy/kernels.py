@@ -1,0 +1,399 @@
+"""Numba kernels of the indicators, each over one gap-free segment, written the way TA-Lib computes them.
+
+Every kernel takes 1-D float64 input views with no NaN (the caller splits a series at NaN gaps) and
+writes into preallocated output views of the same length: NaN for the warm-up bars, then the values.
+Formulas, seeds and zero tests follow TA-Lib 0.6+/0.8 (``ta_func/*.c``) so the results agree to ~1e-12:
+
+* EMA: seed = SMA of the first ``n`` values at bar ``n-1``, then ``prev + k * (x - prev)``, ``k = 2/(n+1)``;
+* RSI, ATR, +DI/-DI, ADX: Wilder smoothing with TA-Lib's seeds and its default unstable period of 0;
+* MACD: the fast EMA is seeded on the window that ends where the slow EMA's seed ends, as TA-Lib does;
+* windowed variance in two passes per window (TA-Lib 0.8 is numerically stable; running sums of squares
+  are off by ~1e-8 of price on real data).
+
+Kernels are compiled once and cached on disk (``cache=True``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+NAN = np.nan
+
+
+@njit(cache=True)
+def nan_prefix(out: np.ndarray, count: int) -> None:
+    for i in range(min(count, out.size)):
+        out[i] = NAN
+
+
+@njit(cache=True)
+def sma_into(x: np.ndarray, n: int, out: np.ndarray) -> None:
+    size = x.size
+    nan_prefix(out, n - 1)
+    if size < n:
+        return
+    total = 0.0
+    for i in range(n - 1):
+        total += x[i]
+    for i in range(n - 1, size):
+        total += x[i]
+        out[i] = total / n
+        total -= x[i - n + 1]
+
+
+@njit(cache=True)
+def ema_into(x: np.ndarray, n: int, out: np.ndarray) -> None:
+    size = x.size
+    nan_prefix(out, n - 1)
+    if size < n:
+        return
+    k = 2.0 / (n + 1)
+    total = 0.0
+    for i in range(n):
+        total += x[i]
+    prev = total / n
+    out[n - 1] = prev
+    for i in range(n, size):
+        prev = (x[i] - prev) * k + prev
+        out[i] = prev
+
+
+@njit(cache=True)
+def rsi_into(x: np.ndarray, n: int, out: np.ndarray) -> None:
+    size = x.size
+    nan_prefix(out, n)
+    if size <= n:
+        return
+    gain = 0.0
+    loss = 0.0
+    for i in range(1, n + 1):
+        diff = x[i] - x[i - 1]
+        if diff < 0:
+            loss -= diff
+        else:
+            gain += diff
+    gain /= n
+    loss /= n
+    total = gain + loss
+    out[n] = 100.0 * (gain / total) if total != 0.0 else 0.0
+    for i in range(n + 1, size):
+        diff = x[i] - x[i - 1]
+        gain *= n - 1
+        loss *= n - 1
+        if diff < 0:
+            loss -= diff
+        else:
+            gain += diff
+        gain /= n
+        loss /= n
+        total = gain + loss
+        out[i] = 100.0 * (gain / total) if total != 0.0 else 0.0
+
+
+@njit(cache=True)
+def true_range_at(h: np.ndarray, lo: np.ndarray, c: np.ndarray, i: int) -> float:
+    prev = c[i - 1]
+    high = h[i] if h[i] > prev else prev
+    low = lo[i] if lo[i] < prev else prev
+    return high - low
+
+
+@njit(cache=True)
+def true_range_into(h: np.ndarray, lo: np.ndarray, c: np.ndarray, out: np.ndarray) -> None:
+    if out.size:
+        out[0] = NAN
+    for i in range(1, c.size):
+        out[i] = true_range_at(h, lo, c, i)
+
+
+@njit(cache=True)
+def atr_into(h: np.ndarray, lo: np.ndarray, c: np.ndarray, n: int, out: np.ndarray) -> None:
+    size = c.size
+    nan_prefix(out, n)
+    if size <= n:
+        return
+    total = 0.0
+    for i in range(1, n + 1):
+        total += true_range_at(h, lo, c, i)
+    prev = total / n
+    out[n] = prev
+    for i in range(n + 1, size):
+        prev = (prev * (n - 1) + true_range_at(h, lo, c, i)) / n
+        out[i] = prev
+
+
+@njit(cache=True)
+def directional_into(
+    h: np.ndarray, lo: np.ndarray, c: np.ndarray, n: int, plus_di: np.ndarray, minus_di: np.ndarray, adx: np.ndarray
+) -> None:
+    """+DI and -DI (first value at bar ``n``) and ADX (first at ``2n-1``) in one pass, as TA-Lib does."""
+    size = c.size
+    nan_prefix(plus_di, n)
+    nan_prefix(minus_di, n)
+    nan_prefix(adx, 2 * n - 1)
+    if size <= n:
+        return
+    pdm = 0.0
+    mdm = 0.0
+    tr = 0.0
+    sum_dx = 0.0
+    prev_adx = 0.0
+    for i in range(1, size):
+        diff_p = h[i] - h[i - 1]
+        diff_m = lo[i - 1] - lo[i]
+        if i >= n:
+            pdm -= pdm / n
+            mdm -= mdm / n
+            tr -= tr / n
+        if diff_m > 0 and diff_p < diff_m:
+            mdm += diff_m
+        elif diff_p > 0 and diff_p > diff_m:
+            pdm += diff_p
+        tr += true_range_at(h, lo, c, i)
+        if i < n:
+            continue
+        p = 0.0
+        m = 0.0
+        dx = -1.0  # -1: not defined on this bar (zero range), ADX keeps its previous value
+        if tr != 0.0:
+            p = 100.0 * (pdm / tr)
+            m = 100.0 * (mdm / tr)
+            total = m + p
+            if total != 0.0:
+                dx = 100.0 * (abs(m - p) / total)
+        plus_di[i] = p
+        minus_di[i] = m
+        if i < 2 * n - 1:
+            if dx >= 0:
+                sum_dx += dx
+        elif i == 2 * n - 1:
+            if dx >= 0:
+                sum_dx += dx
+            prev_adx = sum_dx / n
+            adx[i] = prev_adx
+        else:
+            if dx >= 0:
+                prev_adx = (prev_adx * (n - 1) + dx) / n
+            adx[i] = prev_adx
+
+
+@njit(cache=True)
+def macd_into(
+    x: np.ndarray, fast: int, slow: int, signal: int, line: np.ndarray, sig: np.ndarray, hist: np.ndarray
+) -> None:
+    """TA-Lib MACD: both EMAs start at bar ``slow-1``; all three outputs start at ``slow+signal-2``."""
+    if slow < fast:
+        fast, slow = slow, fast
+    size = x.size
+    first = slow + signal - 2
+    nan_prefix(line, first)
+    nan_prefix(sig, first)
+    nan_prefix(hist, first)
+    if size <= first:
+        return
+    kf = 2.0 / (fast + 1)
+    ks = 2.0 / (slow + 1)
+    kg = 2.0 / (signal + 1)
+    ef = 0.0
+    for i in range(slow - fast, slow):
+        ef += x[i]
+    ef /= fast
+    es = 0.0
+    for i in range(slow):
+        es += x[i]
+    es /= slow
+    seed = ef - es
+    total = seed
+    for i in range(slow, first + 1):  # the signal EMA's seed: mean of the first `signal` MACD values
+        ef = (x[i] - ef) * kf + ef
+        es = (x[i] - es) * ks + es
+        total += ef - es
+    value = ef - es
+    sg = total / signal
+    line[first] = value
+    sig[first] = sg
+    hist[first] = value - sg
+    for i in range(first + 1, size):
+        ef = (x[i] - ef) * kf + ef
+        es = (x[i] - es) * ks + es
+        value = ef - es
+        sg = (value - sg) * kg + sg
+        line[i] = value
+        sig[i] = sg
+        hist[i] = value - sg
+
+
+@njit(cache=True)
+def window_std(x: np.ndarray, end: int, n: int, mean: float, ddof: int) -> float:
+    """Standard deviation of ``x[end-n+1 .. end]`` around ``mean``, summed in a second pass."""
+    acc = 0.0
+    for j in range(end - n + 1, end + 1):
+        d = x[j] - mean
+        acc += d * d
+    return math.sqrt(acc / (n - ddof))
+
+
+@njit(cache=True)
+def bbands_into(
+    x: np.ndarray,
+    n: int,
+    dev_up: float,
+    dev_down: float,
+    upper: np.ndarray,
+    middle: np.ndarray,
+    lower: np.ndarray,
+    zscore: np.ndarray,
+) -> None:
+    """Bollinger bands on the SMA with the population deviation, plus ``(x - SMA) / deviation`` (0 when flat)."""
+    sma_into(x, n, middle)
+    nan_prefix(upper, n - 1)
+    nan_prefix(lower, n - 1)
+    nan_prefix(zscore, n - 1)
+    for i in range(n - 1, x.size):
+        mid = middle[i]
+        sd = window_std(x, i, n, mid, 0)
+        upper[i] = mid + dev_up * sd
+        lower[i] = mid - dev_down * sd
+        zscore[i] = (x[i] - mid) / sd if sd > 0 else 0.0
+
+
+@njit(cache=True)
+def highest_into(x: np.ndarray, n: int, out: np.ndarray) -> None:
+    """Rolling maximum over ``n`` bars (TA-Lib MAX), tracking the index of the current maximum."""
+    nan_prefix(out, n - 1)
+    best = -1
+    for i in range(n - 1, x.size):
+        start = i - n + 1
+        if best < start:
+            best = start
+            for j in range(start + 1, i + 1):
+                if x[j] >= x[best]:
+                    best = j
+        elif x[i] >= x[best]:
+            best = i
+        out[i] = x[best]
+
+
+@njit(cache=True)
+def lowest_into(x: np.ndarray, n: int, out: np.ndarray) -> None:
+    """Rolling minimum over ``n`` bars (TA-Lib MIN)."""
+    nan_prefix(out, n - 1)
+    best = -1
+    for i in range(n - 1, x.size):
+        start = i - n + 1
+        if best < start:
+            best = start
+            for j in range(start + 1, i + 1):
+                if x[j] <= x[best]:
+                    best = j
+        elif x[i] <= x[best]:
+            best = i
+        out[i] = x[best]
+
+
+@njit(cache=True)
+def stoch_into(
+    h: np.ndarray,
+    lo: np.ndarray,
+    c: np.ndarray,
+    fastk: int,
+    slowk: int,
+    slowd: int,
+    fast_buf: np.ndarray,
+    k_out: np.ndarray,
+    d_out: np.ndarray,
+) -> None:
+    """TA-Lib STOCH with SMA smoothing; ``fast_buf`` is scratch as long as the input (raw %K)."""
+    size = c.size
+    first = fastk + slowk + slowd - 3
+    nan_prefix(k_out, first)
+    nan_prefix(d_out, first)
+    if size <= first:
+        return
+    hi = -1
+    lw = -1
+    for i in range(fastk - 1, size):
+        start = i - fastk + 1
+        if hi < start:
+            hi = start
+            for j in range(start + 1, i + 1):
+                if h[j] >= h[hi]:
+                    hi = j
+        elif h[i] >= h[hi]:
+            hi = i
+        if lw < start:
+            lw = start
+            for j in range(start + 1, i + 1):
+                if lo[j] <= lo[lw]:
+                    lw = j
+        elif lo[i] <= lo[lw]:
+            lw = i
+        diff = (h[hi] - lo[lw]) / 100.0
+        fast_buf[i] = (c[i] - lo[lw]) / diff if diff != 0.0 else 0.0
+    k_start = fastk + slowk - 2
+    total = 0.0
+    for i in range(fastk - 1, k_start):
+        total += fast_buf[i]
+    for i in range(k_start, size):  # slow %K into k_out from k_start (NaN-ed again below)
+        total += fast_buf[i]
+        k_out[i] = total / slowk
+        total -= fast_buf[i - slowk + 1]
+    total = 0.0
+    for i in range(k_start, first):
+        total += k_out[i]
+    for i in range(first, size):
+        total += k_out[i]
+        d_out[i] = total / slowd
+        total -= k_out[i - slowd + 1]
+    for i in range(k_start, first):
+        k_out[i] = NAN
+
+
+@njit(cache=True)
+def obv_into(c: np.ndarray, v: np.ndarray, out: np.ndarray) -> None:
+    if c.size == 0:
+        return
+    total = v[0]
+    out[0] = total
+    for i in range(1, c.size):
+        if c[i] > c[i - 1]:
+            total += v[i]
+        elif c[i] < c[i - 1]:
+            total -= v[i]
+        out[i] = total
+
+
+@njit(cache=True)
+def vwap_into(h: np.ndarray, lo: np.ndarray, c: np.ndarray, v: np.ndarray, n: int, out: np.ndarray) -> None:
+    """Rolling VWAP of the typical price ``(h+l+c)/3`` over ``n`` bars; the window is re-summed every bar
+    it would otherwise drift (two passes are cheap at these windows). NaN when the window has no volume."""
+    nan_prefix(out, n - 1)
+    for i in range(n - 1, c.size):
+        pv = 0.0
+        vol = 0.0
+        for j in range(i - n + 1, i + 1):
+            pv += (h[j] + lo[j] + c[j]) / 3.0 * v[j]
+            vol += v[j]
+        out[i] = pv / vol if vol > 0 else NAN
+
+
+@njit(cache=True)
+def volatility_into(c: np.ndarray, n: int, ddof: int, returns: np.ndarray, out: np.ndarray) -> None:
+    """Sample (``ddof=1``) deviation of the last ``n`` log returns; first value at bar ``n``.
+    ``returns`` is scratch as long as the input."""
+    size = c.size
+    nan_prefix(out, n)
+    if size <= n:
+        return
+    for i in range(1, size):
+        returns[i] = math.log(c[i] / c[i - 1])
+    total = 0.0
+    for i in range(1, n):
+        total += returns[i]
+    for i in range(n, size):
+        total += returns[i]
+        out[i] = window_std(returns, i, n, total / n, ddof)
+        total -= returns[i - n + 1]
