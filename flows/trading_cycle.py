@@ -7,11 +7,12 @@ import uuid
 from prefect import flow
 
 from tasks import stages
+from tasks.hooks import observe_failed_cycle
 from tradepipe.config import Settings, load_settings
 from tradepipe.core.reporting import CycleSummary
 
 
-@flow(name="trading-cycle", log_prints=False)
+@flow(name="trading-cycle", log_prints=False, on_failure=[observe_failed_cycle])
 def trading_cycle(settings: Settings | None = None, max_symbols: int | None = None) -> CycleSummary:
     settings = settings or load_settings()
     ctx = stages.open_cycle(settings, f"run-{uuid.uuid4().hex[:12]}")

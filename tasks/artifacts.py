@@ -37,11 +37,15 @@ def publish(summary: CycleSummary) -> None:
         create_table_artifact(
             _metric_rows(summary), key="trading-cycle-metrics", description=f"metrics of cycle {summary.cycle}"
         )
-    for alert in summary.alerts:
-        if alert["status"] != "sent":
-            continue
-        emit_event(
-            event=f"tradepipe.alert.{alert['rule']}",
-            resource={"prefect.resource.id": f"tradepipe.alert.{alert['key']}", "tradepipe.run-id": summary.run_id},
-            payload=dict(alert),
-        )
+    emit_alert_events(summary.alerts, run_id=summary.run_id)
+
+
+def emit_alert_events(alerts: list[dict[str, Any]], *, run_id: str) -> None:
+    """One Prefect event per alert that was sent (not for repeats suppressed by the cooldown)."""
+    for alert in alerts:
+        if alert["status"] == "sent":
+            emit_event(
+                event=f"tradepipe.alert.{alert['rule']}",
+                resource={"prefect.resource.id": f"tradepipe.alert.{alert['key']}", "tradepipe.run-id": run_id},
+                payload=dict(alert),
+            )

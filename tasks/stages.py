@@ -49,7 +49,7 @@ def gate(settings: Settings, ctx: CycleContext, fetched: list[marketdata.FetchRe
 
 @task(name="evaluate", retries=1, retry_condition_fn=retry_transient, cache_policy=NO_CACHE)
 def evaluate(settings: Settings, ctx: CycleContext, gate_outcome: gate_stage.GateOutcome) -> list[Decision]:
-    return evaluate_stage.evaluate(settings, ctx, gate_outcome.work)
+    return evaluate_stage.evaluate(settings, ctx, gate_outcome.work, gate_outcome.quality_factor())
 
 
 @task(name="size", cache_policy=NO_CACHE)

@@ -100,3 +100,26 @@ def test_report_artifact_is_published(two_cycles: tuple[Settings, list[dict]]) -
     reports = [a for a in artifacts if a.key == "trading-cycle-report"]
     assert reports
     assert any(f"`{second['run_id']}`" in str(a.data) for a in reports)
+
+
+def test_gate_blocks_planted_symbols_and_links_its_reports(two_cycles: tuple[Settings, list[dict]]) -> None:
+    """Issue 5: the gate is a blocking task; its HTML report and GX Data Docs are linked from artifacts."""
+    settings, (first, second) = two_cycles
+    planted = set(SimMarket(settings.seed, bad_data_every=settings.sim.bad_data_every).planted_defects())
+    runs = rows(settings, "select run_id, quarantined, blocked, gx_status, html_report, data_docs from quality_runs")
+    assert [r[0] for r in runs] == [first["run_id"], second["run_id"]]
+    for _, quarantined, blocked, gx_status, html_report, data_docs in runs:
+        assert quarantined > 0 and blocked >= quarantined
+        assert gx_status == "failed"  # the planted NaN / non-positive / high<low bars fail GX expectations too
+        assert Path(html_report).is_file() and Path(data_docs.removeprefix("file://")).is_file()
+    blocked = set(rows(settings, "select distinct venue, symbol from quarantine where released_at is null"))
+    assert blocked and {s for _, s in blocked} <= planted
+    decided = set(rows(settings, f"select venue, symbol from decisions where run_id = '{second['run_id']}'"))
+    assert not decided & blocked  # removed from evaluation, so no entry can be sized
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts()
+    by_key = {a.key: a for a in sorted(artifacts, key=lambda a: a.created)}
+    assert second["run_id"] in str(by_key["quality-gate"].data)
+    assert "Data Docs" in str(by_key["quality-gate"].data) and "| quarantine |" in str(by_key["quality-gate"].data)
+    assert str(by_key["quality-report"].data).startswith("[quality report](file://")
+    assert "data_docs/local_site" in str(by_key["quality-data-docs"].data)

@@ -13,7 +13,7 @@ import pytest
 from distributed import Client
 
 from tradepipe.adapters.compute import map_batches, open_client
-from tradepipe.core.strategy import DEFAULT_PARAMS, EvaluationJob, evaluate_batch, evaluate_job
+from tradepipe.core.strategy import DEFAULT_SPEC, EvaluationJob, evaluate_batch, evaluate_job
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HOUR_MS = 3_600_000
@@ -63,9 +63,9 @@ def client() -> Iterator[Client]:
 
 def test_map_batches_matches_in_process_evaluation(client: Client, tmp_path: Path) -> None:
     jobs = [write_batch(tmp_path / f"batch-{i}.parquet", i) for i in range(3)]
-    expected = [evaluate_batch(job.path, list(job.pairs), DEFAULT_PARAMS) for job in jobs]
+    expected = [evaluate_batch(job.path, list(job.pairs), DEFAULT_SPEC) for job in jobs]
 
-    actual = map_batches(client, evaluate_job, jobs, DEFAULT_PARAMS)
+    actual = map_batches(client, evaluate_job, jobs, DEFAULT_SPEC)
 
     assert actual == expected
     for got, want in zip(actual, expected, strict=True):
@@ -103,7 +103,7 @@ def test_workers_import_this_projects_tasks_and_flows(client: Client) -> None:
 
 
 def test_map_batches_of_nothing_submits_nothing(client: Client) -> None:
-    assert map_batches(client, evaluate_job, [], DEFAULT_PARAMS) == []
+    assert map_batches(client, evaluate_job, [], DEFAULT_SPEC) == []
 
 
 def test_a_failing_task_is_retried_then_succeeds(client: Client, tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ def test_environment_overrides_the_file_and_explicit_overrides_win(
 @pytest.mark.parametrize(
     ("text", "field", "allowed"),
     [
-        ("[risk]\ntrade_sise_pct = 0.1\n", "risk.trade_sise_pct", "allowed keys here: max_drawdown"),
+        ("[risk]\ntrade_sise_pct = 0.1\n", "risk.trade_sise_pct", "allowed keys here: allow_scale_in"),
         ("bogus = 1\n", "bogus", "allowed keys here: alerts, dask, database_url, discovery"),
         ("[discovery]\nmax_symbols = 'many'\n", "discovery.max_symbols", "valid integer"),
         ("[risk]\ntrade_size_pct = 5\n", "risk.trade_size_pct", "less than or equal to 1"),

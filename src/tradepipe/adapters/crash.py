@@ -17,12 +17,16 @@ _reached: Counter[str] = Counter()  # per process; the only state, and only the 
 
 
 def crash_point(name: str) -> None:
+    """SIGKILL this process if ``TRADEPIPE_CRASH_AT`` names this point and this is its n-th time."""
     spec = os.environ.get(ENV)
     if not spec:
         return
-    point, _, nth = spec.partition(":")
-    if point != name:
-        return
     _reached[name] += 1
-    if _reached[name] >= int(nth or 1):
+    point, _, nth = spec.partition(":")
+    if point == name and _reached[name] >= int(nth or 1):
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def reached() -> dict[str, int]:
+    """How often each point was reached in this process while ``TRADEPIPE_CRASH_AT`` was set (harness dry runs)."""
+    return dict(_reached)

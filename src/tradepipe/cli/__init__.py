@@ -6,7 +6,10 @@ import sys
 
 import typer
 
+from tradepipe.cli import data as data_cli
+from tradepipe.cli import decisions as decisions_cli
 from tradepipe.cli import emergency, history, positions, reconcile, run
+from tradepipe.cli import risk as risk_cli
 from tradepipe.cli import serve as serve_cli
 from tradepipe.cli.common import prepare_prefect
 from tradepipe.cli.run import summary_tables
@@ -18,11 +21,14 @@ app = typer.Typer(
 )
 app.command()(run.run)
 app.command()(positions.positions)
+app.command()(decisions_cli.decisions)
 app.command()(reconcile.reconcile)
 app.command()(history.history)
 app.command("emergency-stop")(emergency.emergency_stop)
 app.command()(emergency.resume)
 app.add_typer(serve_cli.app, name="serve")
+app.add_typer(data_cli.app, name="data")
+app.add_typer(risk_cli.app, name="risk")
 
 __all__ = ["app", "main", "prepare_prefect", "summary_tables"]
 

@@ -20,8 +20,9 @@ from tradepipe.config.sections import (
     MarketDataSection,
     MetricsSection,
     PaperSection,
-    ProtectionsSection,
+    PoolsSection,
     PositionsSection,
+    ProtectionsSection,
     QualitySection,
     ReconcileSection,
     RiskSection,
@@ -56,6 +57,7 @@ class Settings(BaseSettings):
     paper: PaperSection = PaperSection()
     discovery: DiscoverySection = DiscoverySection()
     marketdata: MarketDataSection = MarketDataSection()
+    pools: PoolsSection = PoolsSection()
     quality: QualitySection = QualitySection()
     strategy: StrategySection = StrategySection()
     risk: RiskSection = RiskSection()

@@ -33,6 +33,9 @@ def snapshot(venue: str, ticker: dict[str, Any], market: dict[str, Any]) -> Mark
         bid=float(bid),
         ask=float(ask),
         quote_volume=float(ticker.get("quoteVolume") or 0.0),
+        high=float(ticker["high"]) if ticker.get("high") else None,
+        low=float(ticker["low"]) if ticker.get("low") else None,
+        listed_at_ms=int(market["created"]) if market.get("created") else None,
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from tradepipe.domain.pools import PoolFacts
+
 
 @dataclass(frozen=True, slots=True)
 class MarketSnapshot:
@@ -18,11 +20,21 @@ class MarketSnapshot:
     bid: float
     ask: float
     quote_volume: float
+    high: float | None = None  # 24 h high and low, when the venue reports them
+    low: float | None = None
+    listed_at_ms: int | None = None  # when the market was listed, when the venue reports it
 
     @property
     def spread_bps(self) -> float:
         mid = (self.bid + self.ask) / 2
         return (self.ask - self.bid) / mid * 10_000 if mid > 0 else float("inf")
+
+    @property
+    def range_pct(self) -> float | None:
+        """24 h high-low range as % of the last price (a volatility measure); None when unknown."""
+        if self.high is None or self.low is None or self.last <= 0:
+            return None
+        return (self.high - self.low) / self.last * 100.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +44,7 @@ class UniverseEntry:
     rank: int
     quote_volume: float
     last: float
+    score: float = 0.0  # the ranking score (liquidity-adjusted quote volume by default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +61,7 @@ class Universe:
     entries: tuple[UniverseEntry, ...]
     batches: tuple[Batch, ...]
     rejected: tuple[tuple[str, str, str], ...] = ()  # (venue, symbol, reason)
+    pools: tuple[PoolFacts, ...] = ()  # new DEX pools from the pool watcher, best first (sniper candidates)
 
 
 @dataclass(frozen=True, slots=True)

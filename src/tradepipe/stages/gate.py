@@ -74,9 +74,10 @@ def gate(
         started = time.perf_counter()
         reports: list[QualityReport] = []
         frames: list[pl.DataFrame] = []
+        findings = {**consensus_findings(fetched), **(consensus or {})}
         for result in fetched:
             reports += [quality.missing_report(v, s, why, rules) for v, s, why in result.missing]
-            frame, batch_reports = _first_tier(settings, ctx, result.ref, rules, consensus or {})
+            frame, batch_reports = _first_tier(settings, ctx, result.ref, rules, findings)
             reports += batch_reports
             if frame is not None and frame.height:
                 frames.append(frame)
@@ -86,6 +87,7 @@ def gate(
             candles = pl.concat(frames, how="vertical")
             suite = wiring.gx_runner(settings).validate("ohlcv", ohlcv_frame(candles), ctx.run_id)
             reports = quality.second_opinion(reports, suite, rules)
+        reports = _one_per_pair(reports)
         ledger = wiring.ledger(settings)
         failing = [r for r in reports if r.verdict is Verdict.QUARANTINE]
         ledger.quarantine(ctx.run_id, [(r.venue, r.symbol, i.check, i.detail) for r in failing for i in r.issues])
@@ -120,6 +122,20 @@ def gate(
         )
 
 
+def consensus_findings(fetched: Sequence[marketdata.FetchResult]) -> dict[Pair, str]:
+    """The fetch stage's cross-source disagreements as ``consensus_disagreement`` details per (venue, symbol)."""
+    return {
+        (f.venue, f.symbol): (
+            f"{f.bars_disagreeing} of {f.bars_compared} bars disagree across {', '.join(f.sources)}; worst "
+            f"{f.worst_source} {f.worst_bps:.0f} bps at bar {f.worst_timestamp}; "
+            f"{f.replaced} bars taken from another source"
+        )
+        for result in fetched
+        for f in result.consensus
+        if f.bars_disagreeing > 0
+    }
+
+
 def _first_tier(
     settings: Settings, ctx: CycleContext, ref: DatasetRef, rules: quality.QualityRules, consensus: Mapping[Pair, str]
 ) -> tuple[pl.DataFrame | None, list[QualityReport]]:
@@ -143,6 +159,16 @@ def _first_tier(
         quality.missing_report(v, s, "no rows in the batch file", rules) for v, s in ref.symbols if (v, s) not in seen
     ]
     return frame, reports
+
+
+def _one_per_pair(reports: list[QualityReport]) -> list[QualityReport]:
+    """A pair seen twice (in two batches, or missing and present) keeps its worse report."""
+    kept: dict[Pair, QualityReport] = {}
+    for r in reports:
+        key = (r.venue, r.symbol)
+        if key not in kept or r.score < kept[key].score:
+            kept[key] = r
+    return list(kept.values())
 
 
 def _quarantine_views(settings: Settings) -> tuple[QuarantineView, ...]:

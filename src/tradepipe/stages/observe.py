@@ -16,13 +16,14 @@ from tradepipe import wiring
 from tradepipe.adapters.metrics.sinks import AlertSink, LogSink, WebhookSink, deliver
 from tradepipe.config import Settings
 from tradepipe.core.reporting.alerts import Thresholds, Triage, evaluate, triage
-from tradepipe.core.reporting.metrics import Metric, TradingFacts, run_metrics, slippage_bps
+from tradepipe.core.reporting.metrics import Metric, TradingFacts, operational_metrics, run_metrics, slippage_bps
 from tradepipe.domain.money import to_float
 from tradepipe.domain.portfolio import Position
 
 
 @dataclass(frozen=True, slots=True)
 class Observation:
+    run_id: str
     metrics: tuple[Metric, ...]
     alerts: Triage
     delivered_to: tuple[str, ...]
@@ -102,14 +103,18 @@ def trading_facts(
     )
 
 
-def observe(settings: Settings, run_id: str, facts: TradingFacts, now: datetime | None = None) -> Observation:
-    """Compute and store the run's metrics, check the alert thresholds, send what the cooldown lets through."""
+def observe(settings: Settings, run_id: str, facts: TradingFacts | None, now: datetime | None = None) -> Observation:
+    """Compute and store the run's metrics, check the alert thresholds, send what the cooldown lets through.
+
+    ``facts`` is None for a run that failed before its report: only the operational metrics are known then.
+    """
     store = wiring.operations(settings)
     window = store.stage_samples(window_runs=settings.metrics.window_runs)
-    metrics = run_metrics(facts, window, [s for s in window if s.run_id == run_id])
+    run = [s for s in window if s.run_id == run_id]
+    metrics = run_metrics(facts, window, run) if facts else operational_metrics(window, run, peak_rss_bytes())
     store.save_metrics(run_id, metrics)
     if not settings.alerts.enabled:
-        return Observation(tuple(metrics), Triage((), ()), ())
+        return Observation(run_id, tuple(metrics), Triage((), ()), ())
     now = now or datetime.now(UTC)
     found = evaluate(metrics, thresholds(settings))
     split = triage(
@@ -117,4 +122,18 @@ def observe(settings: Settings, run_id: str, facts: TradingFacts, now: datetime 
     )
     delivered = deliver(run_id, split.send, sinks(settings))
     store.record_alerts(run_id, split.send, split.suppressed, delivered, now)
-    return Observation(tuple(metrics), split, tuple(delivered))
+    return Observation(run_id, tuple(metrics), split, tuple(delivered))
+
+
+def observe_failure(settings: Settings, reason: str, now: datetime | None = None) -> Observation | None:
+    """After a cycle failed: mark its run failed, store what metrics it has and raise its alerts (stage failures).
+
+    The failed run is the newest one still ``running`` in the ledger (deployments never overlap: concurrency 1).
+    """
+    run_id = wiring.operations(settings).newest_running_run(settings.mode)
+    if run_id is None:
+        return None
+    seen = observe(settings, run_id, None, now)
+    summary = {"error": reason, "metrics": seen.metric_rows(), "alerts": seen.alert_rows()}
+    wiring.ledger(settings).finish_run(run_id, status="failed", equity=None, summary=summary)
+    return seen

@@ -9,7 +9,7 @@ from tradepipe import wiring
 from tradepipe.config import Settings
 from tradepipe.core import risk
 from tradepipe.domain.cycle import CycleContext
-from tradepipe.domain.strategy import Decision, Denial
+from tradepipe.domain.strategy import Decision, Denial, Direction
 from tradepipe.stages import risk_facts
 from tradepipe.stages.marks import mark_prices, market_rules, portfolio_state
 from tradepipe.stages.timing import timed_stage
@@ -52,7 +52,8 @@ def decision_rows(decisions: Sequence[Decision], outcome: risk.SizingOutcome) ->
         elif key in denied:
             result, reason = "denied", f"{denied[key].rule}: {denied[key].detail}"
         else:
-            result, reason = "skipped", "; ".join(s.reason for s in d.signals) or "no signal"
+            because = d.filter_reason or d.reason or "; ".join(s.reason for s in d.signals)
+            result, reason = "skipped", because or "no signal"
         rows.append(
             {
                 "venue": d.venue,
@@ -60,9 +61,31 @@ def decision_rows(decisions: Sequence[Decision], outcome: risk.SizingOutcome) ->
                 "regime": d.regime,
                 "direction": d.direction.value,
                 "score": d.score,
-                "signals": json.dumps([[s.strategy, s.direction.value, s.confidence, s.reason] for s in d.signals]),
+                "signals": json.dumps(
+                    [[s.strategy, s.direction.value, s.confidence, s.reason, s.error] for s in d.signals]
+                ),
                 "outcome": result,
                 "reason": reason,
+                **strategy_columns(d),
             }
         )
     return rows
+
+
+def strategy_columns(d: Decision) -> dict[str, object]:
+    """The strategy engine's part of a decision row (migration 0004)."""
+    if d.error:
+        verdict = "error"
+    elif d.filter_reason:
+        verdict = "filtered"
+    else:
+        verdict = "candidate" if d.direction is Direction.LONG else "flat"
+    return {
+        "regime_confidence": d.regime_confidence,
+        "routes": json.dumps([list(route) for route in d.routes]),
+        "filter_outcome": verdict,
+        "filter_reason": d.filter_reason or None,
+        "error": d.error,
+        "data_hash": d.data_hash or None,
+        "summary": d.reason or None,
+    }

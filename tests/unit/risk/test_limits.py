@@ -1,4 +1,4 @@
-"""Portfolio limits through ``plan_entries``: daily loss, exposure caps, reserve cash, vol targeting, locks, scaling in."""
+"""Portfolio limits via ``plan_entries``: daily loss, exposure caps, reserve cash, vol targeting, locks, scaling in."""
 
 from __future__ import annotations
 

@@ -28,7 +28,9 @@ def only(name: str, **params: object) -> protections.Protection:
     return protection
 
 
-def trade(symbol: str = "A/USDT", *, ago_min: int = 10, purpose: str = "stop_loss", profit: float = -0.02) -> ClosedTrade:
+def trade(
+    symbol: str = "A/USDT", *, ago_min: int = 10, purpose: str = "stop_loss", profit: float = -0.02
+) -> ClosedTrade:
     return ClosedTrade("v", symbol, NOW - ago_min * MINUTE_MS, purpose, profit)
 
 
@@ -45,7 +47,9 @@ def test_unknown_protection_is_a_configuration_error_naming_the_field() -> None:
 
 def test_cooldown_locks_the_symbol_after_an_exit_until_the_period_ends() -> None:
     cooldown = only("cooldown", minutes=120)
-    history_ = TradeHistory((trade("A/USDT", ago_min=30, purpose="take_profit", profit=0.05), trade("B/USDT", ago_min=300)))
+    history_ = TradeHistory(
+        (trade("A/USDT", ago_min=30, purpose="take_profit", profit=0.05), trade("B/USDT", ago_min=300))
+    )
     (lock,) = cooldown.check(history_, NOW)
     assert (lock.protection, lock.venue, lock.symbol) == ("cooldown", "v", "A/USDT")
     assert lock.until_ms == NOW - 30 * MINUTE_MS + 120 * MINUTE_MS
@@ -83,7 +87,7 @@ def test_max_drawdown_breaker_halts_all_entries_for_the_lock_period() -> None:
     (lock,) = breaker.check(TradeHistory(equity=marks), NOW)
     assert (lock.venue, lock.symbol, lock.since_ms, lock.until_ms) == (ANY, ANY, NOW, NOW + 2 * H)
     assert "drawdown 10.9%" in lock.reason
-    assert breaker.check(TradeHistory(equity=marks[:2] + ((NOW, 10_000.0),)), NOW) == []  # 9.1 %
+    assert breaker.check(TradeHistory(equity=(*marks[:2], (NOW, 10_000.0))), NOW) == []  # 9.1 %
     old_peak = ((NOW - 20 * H, 20_000.0), (NOW, 9_800.0))
     assert breaker.check(TradeHistory(equity=old_peak), NOW) == []  # the peak lies outside the lookback
 
@@ -119,8 +123,19 @@ def test_a_global_lock_in_the_portfolio_denies_every_candidate() -> None:
 
 
 def fill(side: Side, amount: str, price: str, at_min: int, *, symbol: str = "A/USDT", fee: str = "0") -> Fill:
-    return Fill("v", f"t{at_min}", f"o{at_min}", f"c{at_min}", symbol, side, D(amount), D(price), D(fee), "USDT",
-                NOW + at_min * MINUTE_MS)
+    return Fill(
+        "v",
+        f"t{at_min}",
+        f"o{at_min}",
+        f"c{at_min}",
+        symbol,
+        side,
+        D(amount),
+        D(price),
+        D(fee),
+        "USDT",
+        NOW + at_min * MINUTE_MS,
+    )
 
 
 def test_closed_trades_replay_fills_with_fees_and_partial_exits() -> None:

@@ -170,9 +170,12 @@ def test_notional_below_min_cost_is_denied() -> None:
 
 
 def test_rounding_to_zero_is_denied_not_approved() -> None:
-    outcome = plan_entries([decision()], state({"v": D("1")}), {("v", "ABC/USDT"): RULES}, cfg(), run_id=RUN)
+    # 100 × 0.02 = 2 USDT → 0.054 coins: a size, but under the 5 USDT minimum
+    outcome = plan_entries([decision()], state({"v": D("100")}), {("v", "ABC/USDT"): RULES}, cfg(), run_id=RUN)
     assert outcome.intents == ()
     assert only_denial(outcome.denials)[0] == "venue_minimum"
+    poor = plan_entries([decision()], state({"v": D("1")}), {("v", "ABC/USDT"): RULES}, cfg(), run_id=RUN)
+    assert only_denial(poor.denials) == ("insufficient_cash", "0.95 available < the venue minimum 5")  # 5 % kept back
 
 
 def test_flat_decisions_are_neither_approved_nor_denied() -> None:
@@ -212,7 +215,9 @@ def test_cash_is_not_spent_twice_and_the_best_score_goes_first() -> None:
 def test_reserve_cash_is_kept_back() -> None:
     greedy = cfg(trade_size_pct=1.0, reserve_cash_pct=0.1)
     rules = {("v", "TOP/USDT"): RULES}
-    (top,) = plan_entries([decision("TOP/USDT", volatility=0.001)], state({"v": D("1000")}), rules, greedy, run_id=RUN).intents
+    (top,) = plan_entries(
+        [decision("TOP/USDT", volatility=0.001)], state({"v": D("1000")}), rules, greedy, run_id=RUN
+    ).intents
     assert top.amount == D("24.300")  # (1000 − 10% kept) / 1.001 / 37 = 24.30002… (lot 0.001)
     assert "cut" not in top.reason
 
@@ -222,7 +227,7 @@ def test_each_venue_spends_its_own_cash() -> None:
     rules = {(d.venue, d.symbol): RULES for d in decisions}
     outcome = plan_entries(decisions, state({"v1": D("10000"), "v2": D("0")}), rules, cfg(), run_id=RUN)
     assert [(i.venue, i.amount) for i in outcome.intents] == [("v1", D("5.405"))]
-    assert [(d.venue, n.rule) for d, n in outcome.denials] == [("v2", "venue_minimum")]
+    assert [(d.venue, n.rule) for d, n in outcome.denials] == [("v2", "insufficient_cash")]
 
 
 # --- properties ------------------------------------------------------------------------------------------

@@ -102,7 +102,9 @@ def test_the_budget_is_shared_and_separate() -> None:
     age_s=st.floats(0.0, 10_000.0),
     top10=st.floats(0.0, 100.0),
 )
-def test_an_approval_never_breaks_a_cap(quote: float, price: float, fee: float, used: float, age_s: float, top10: float) -> None:
+def test_an_approval_never_breaks_a_cap(
+    quote: float, price: float, fee: float, used: float, age_s: float, top10: float
+) -> None:
     facts = pool(
         quote_reserve=quote,
         base_reserve=quote / price,

@@ -119,13 +119,14 @@ class GxRunner:
     def _prune(self, suite_name: str) -> None:
         """Keep the newest ``keep_runs`` validation results of a suite (and their Data Docs pages)."""
         uncommitted = self.gx_dir / "uncommitted"
-        stored = uncommitted / "validations" / suite_name
+        parts = suite_name.split(".")  # GX stores "tradepipe.ohlcv" under tradepipe/ohlcv/<run name>/
+        stored = uncommitted.joinpath("validations", *parts)
         if not stored.is_dir():
             return
         runs = sorted((p for p in stored.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
         for old in runs[: max(0, len(runs) - self.keep_runs)]:
             shutil.rmtree(old, ignore_errors=True)
-            shutil.rmtree(uncommitted / "data_docs" / "local_site" / "validations" / suite_name / old.name, True)
+            shutil.rmtree(uncommitted.joinpath("data_docs", "local_site", "validations", *parts, old.name), True)
 
 
 def _suite(gx: Any, name: str, specs: tuple[Spec, ...]) -> Any:

@@ -18,12 +18,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 from sqlalchemy import create_engine, make_url, text
 
 from tradepipe.adapters.server.processes import Managed, wait_http_ok
 from tradepipe.config import Settings
 
 POOL_TEMPLATE = Path("deployments") / "process-pool.json"
+URGENT_QUEUE = "urgent"  # emergency stop: picked before the scheduled runs waiting in "default"
 Progress = Callable[[str], None]
 
 
@@ -137,6 +139,7 @@ class Stack:
         progress(f"work pool {pool} (process)")
         template = self.project / POOL_TEMPLATE
         self.run("work-pool", "create", pool, "--type", "process", "--base-job-template", str(template), "--overwrite")
+        self.configure_pool()
         timings["work_pool"] = time.monotonic() - step
         if deploy:
             step = time.monotonic()
@@ -155,6 +158,17 @@ class Stack:
         timings["total"] = time.monotonic() - started
         (self.run_dir / "stack.json").write_text(json.dumps(self.describe() | {"timings_s": timings}, indent=2))
         return timings
+
+    def configure_pool(self) -> None:
+        """One flow run at a time (every deployment writes the same ledger) and an ``urgent`` queue served first."""
+        pool = f"{self.api_url}/work_pools/{self.settings.server.work_pool}"
+        with httpx.Client(timeout=30) as client:
+            client.patch(pool, json={"concurrency_limit": 1}).raise_for_status()
+            queues = {q["name"]: q for q in client.post(f"{pool}/queues/filter", json={}).raise_for_status().json()}
+            if URGENT_QUEUE not in queues:
+                client.post(f"{pool}/queues", json={"name": URGENT_QUEUE, "priority": 1}).raise_for_status()
+            else:
+                client.patch(f"{pool}/queues/{URGENT_QUEUE}", json={"priority": 1}).raise_for_status()
 
     def stop(self, progress: Progress = lambda _: None) -> dict[str, str]:
         """Worker first (SIGINT: it lets a flow run finish its bookkeeping), then the metrics endpoint and server."""

@@ -39,22 +39,25 @@ class ParquetCandleStore:
         self.root = Path(root)
         self.max_parts = max_parts
         self.retention_bars = retention_bars
+        self._parts: dict[Path, list[tuple[int, int, Path]]] = {}
 
     # --- history -------------------------------------------------------------------
     def partition(self, venue: str, symbol: str, timeframe: str) -> Path:
         return self.root / "history" / venue / symbol.replace("/", "-") / timeframe
 
     def parts(self, venue: str, symbol: str, timeframe: str) -> list[tuple[int, int, Path]]:
-        """(first_ts, last_ts, path) of every complete part, oldest first."""
-        out: list[tuple[int, int, Path]] = []
+        """(first_ts, last_ts, path) of every complete part, oldest first (listed once, then kept up to date)."""
         directory = self.partition(venue, symbol, timeframe)
-        if not directory.is_dir():
-            return out
-        for path in directory.glob("part-*.parquet"):
-            with contextlib.suppress(ValueError):
-                first, last = (int(x) for x in path.stem.removeprefix("part-").split("-"))
-                out.append((first, last, path))
-        return sorted(out)
+        listed = self._parts.get(directory)
+        if listed is None:
+            listed = []
+            for path in directory.glob("part-*.parquet") if directory.is_dir() else ():
+                with contextlib.suppress(ValueError):
+                    first, last = (int(x) for x in path.stem.removeprefix("part-").split("-"))
+                    listed.append((first, last, path))
+            listed.sort()
+            self._parts[directory] = listed
+        return list(listed)
 
     def last_timestamp(self, venue: str, symbol: str, timeframe: str) -> int | None:
         parts = self.parts(venue, symbol, timeframe)
@@ -77,8 +80,10 @@ class ParquetCandleStore:
             return 0
         directory = self.partition(venue, symbol, timeframe)
         first_ts, last_ts = int(new["timestamp"][0]), int(new["timestamp"][-1])
-        _replace(directory / f"part-{first_ts}-{last_ts}.parquet", new)
-        if len(self.parts(venue, symbol, timeframe)) > self.max_parts:
+        path = directory / f"part-{first_ts}-{last_ts}.parquet"
+        _replace(path, new)
+        self._parts[directory] = sorted([*self.parts(venue, symbol, timeframe), (first_ts, last_ts, path)])
+        if len(self._parts[directory]) > self.max_parts:
             self.compact(venue, symbol, timeframe)
         return new.height
 
@@ -91,6 +96,7 @@ class ParquetCandleStore:
         first_ts, last_ts = int(merged["timestamp"][0]), int(merged["timestamp"][-1])
         target = self.partition(venue, symbol, timeframe) / f"part-{first_ts}-{last_ts}.parquet"
         _replace(target, merged)
+        self._parts[target.parent] = [(first_ts, last_ts, target)]
         for _, _, path in parts:
             if path != target:
                 path.unlink(missing_ok=True)
@@ -162,12 +168,15 @@ class ParquetCandleStore:
 
 
 def _replace(path: Path, frame: pl.DataFrame) -> None:
-    """Write-then-rename without fsync (see the module docstring): a reader sees the old file or the new one."""
+    """Write-then-rename without fsync (see the module docstring): a reader sees the old file or the new one.
+
+    No column statistics: reads select parts by the timestamps in their names, never by statistics.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        frame.write_parquet(name, compression="zstd")
+        frame.write_parquet(name, compression="zstd", statistics=False)
         os.replace(name, path)
     except BaseException:
         Path(name).unlink(missing_ok=True)

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, and_, insert, select, update
 
 from tradepipe.adapters.storage import tables as t
 from tradepipe.adapters.storage.rows import fill_from_row
-from tradepipe.domain.orders import Fill
+from tradepipe.domain.orders import TERMINAL_STATUSES, Fill
 from tradepipe.domain.risk import Lock
 
 
@@ -106,11 +106,18 @@ class ProtectionStore:
             return [(int(r.as_of_ms), Decimal(r.equity)) for r in conn.execute(query)]
 
     def reserved_cash(self) -> dict[str, Decimal]:
-        """Quote held by buy intents whose outcome is not known yet (pending or sent), per venue."""
-        c = t.order_intents.c
-        query = select(c.venue, c.amount, c.reference_price).where(c.side == "buy", c.status.in_(("pending", "sent")))
+        """Quote still held by open buy intents (not in a terminal state): unfilled amount × price, per venue."""
+        i, o = t.order_intents.c, t.orders.c
+        closed = [s.value for s in TERMINAL_STATUSES] + ["resolved", "abandoned"]
+        query = (
+            select(i.venue, i.amount, i.reference_price, i.limit_price, o.filled)
+            .select_from(t.order_intents.outerjoin(t.orders, o.client_order_id == i.client_order_id))
+            .where(i.side == "buy", i.status.not_in(closed))
+        )
         reserved: dict[str, Decimal] = {}
         with self.engine.connect() as conn:
             for r in conn.execute(query):
-                reserved[r.venue] = reserved.get(r.venue, Decimal(0)) + Decimal(r.amount) * Decimal(r.reference_price)
+                left = Decimal(r.amount) - Decimal(r.filled or 0)
+                price = Decimal(r.limit_price if r.limit_price is not None else r.reference_price)
+                reserved[r.venue] = reserved.get(r.venue, Decimal(0)) + max(Decimal(0), left) * price
         return reserved

@@ -148,6 +148,7 @@ class SimAccount:
             expire_time=int(params["expireTime"]) if tif == "GTD" and params.get("expireTime") else None,
         )
         if order.trigger_price is not None:
+            self._check_trigger(order)
             self._check_limits(market, qty, order.trigger_price)
             self._check_funds(market, side, qty, None, [])
         else:
@@ -286,6 +287,14 @@ class SimAccount:
                     order.status = "closed"
         if changed:
             self._changed()
+
+    def _check_trigger(self, order: AccountOrder) -> None:
+        levels = self._book_of(order.symbol)["asks" if order.side == "buy" else "bids"]
+        if not levels or order.trigger_price is None:
+            return
+        best = to_decimal(float(levels[0][0]))
+        if best <= order.trigger_price if order.side == "sell" else best >= order.trigger_price:
+            raise VenueRejected(self.venue, f"stop at {order.trigger_price} would trigger immediately (best {best})")
 
     def _fill_triggered(self, order: AccountOrder, market: Mapping[str, Any], levels: list[list[float]]) -> None:
         fills = walk_book(levels, order.remaining, order.side, None, self._share)

@@ -51,8 +51,9 @@ class FaultPlan:
     ``empty_ohlcv`` is the probability that ``fetch_ohlcv`` returns an empty page; ``stale_ohlcv`` the
     probability that it serves candles as of ``stale_bars`` bars ago (a lagging feed: the newest bars are
     missing); ``corrupt_ohlcv_at`` lists bar timestamps whose close (and high) this venue reports
-    ``corrupt_factor`` times too high (a bad print only this venue has). The draws come from one RNG seeded by
-    ``(seed, venue name)``, so the same call sequence meets the same faults.
+    ``corrupt_factor`` times too high (a bad print only this venue has). ``outage_after`` maps a method name to
+    the number of calls that succeed before every later one times out (an outage starting mid-fetch). The draws
+    come from one RNG seeded by ``(seed, venue name)``, so the same call sequence meets the same faults.
     """
 
     seed: int = 0
@@ -64,6 +65,7 @@ class FaultPlan:
     stale_bars: int = 3
     corrupt_ohlcv_at: tuple[int, ...] = ()
     corrupt_factor: float = 1.2
+    outage_after: Mapping[str, int] = field(default_factory=dict)
     applied_on_timeout: float = 0.5
 
     def __post_init__(self) -> None:
@@ -131,6 +133,7 @@ class SimExchange:
             s: _market_dict(s, *q, taker=taker_fee, maker=maker_fee, min_cost=min_cost) for s, q in self._quanta.items()
         }
         self._rng = np.random.default_rng(stable_seed(self.faults.seed, name, "faults"))
+        self._calls: dict[str, int] = {}
         balances = DEFAULT_STARTING_BALANCES if starting_balances is None else starting_balances
         self.account = SimAccount(
             name,
@@ -239,6 +242,10 @@ class SimExchange:
 
     def _inject(self, method: str) -> None:
         """Raise the read fault the plan draws for this call, if any."""
+        if method in self.faults.outage_after:
+            self._calls[method] = self._calls.get(method, 0) + 1
+            if self._calls[method] > self.faults.outage_after[method]:
+                raise TransientVenueError(f"{self.name} {method}: timed out (simulated outage)")
         if self._roll(self.faults.rate_limit, method):
             raise RateLimited(f"{self.name} {method}: rate limited (simulated)", retry_after_s=1.0)
         if self._roll(self.faults.timeout, method):

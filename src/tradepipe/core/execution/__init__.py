@@ -1,11 +1,12 @@
 """Stage 6: place orders idempotently through the order state machine and record every event.
 
 The API other stages use: ``execute_intents`` (place), ``recover_unresolved`` (look up what earlier runs left
-open or unknown), ``cancel_all_open_orders`` / ``cancel_order`` (emergency stop, exits), ``trigger_emulated_stops``;
+open or unknown), ``cancel_all_open_orders`` / ``cancel_order`` (emergency stop, exits), ``trigger_emulated_stops``, ``swap`` (the DEX rapid executor);
 the ``Journal`` protocol (see ``journal.py``) is what they need from the ledger; ``ExecutionPolicy`` carries the
 ``[execution]`` settings.
 """
 
+from tradepipe.core.execution.dex import SwapPlan, swap
 from tradepipe.core.execution.journal import Journal
 from tradepipe.core.execution.pacing import ExecutionPolicy, Pacer
 from tradepipe.core.execution.placement import execute_intents
@@ -24,10 +25,12 @@ __all__ = [
     "ExecutionReport",
     "Journal",
     "Pacer",
+    "SwapPlan",
     "apply",
     "cancel_all_open_orders",
     "cancel_order",
     "execute_intents",
     "recover_unresolved",
+    "swap",
     "trigger_emulated_stops",
 ]

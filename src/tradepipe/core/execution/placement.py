@@ -158,15 +158,24 @@ def create_args(intent: OrderIntent, *, emulated: bool = False) -> tuple[str, fl
 
 
 def send(
-    order: TrackedOrder, gateway: VenueGateway, journal: Journal, pacer: Pacer, report: ExecutionReport
+    order: TrackedOrder,
+    gateway: VenueGateway,
+    journal: Journal,
+    pacer: Pacer,
+    report: ExecutionReport,
+    extra: Mapping[str, Any] | None = None,
 ) -> TrackedOrder | None:
-    """Send one committed INITIALIZED order once. Returns the order again only when it was rate limited."""
+    """Send one committed INITIALIZED order once (``extra``: venue params such as a DEX priority fee).
+
+    Returns the order again only when it was rate limited (not taken: it may be sent again).
+    """
     intent, cid = order.intent, order.client_order_id
     attempts = order.attempts + 1
     order, events = fold(order, [(E.SUBMITTED, f"attempt {attempts}", None)])
     order = dataclasses.replace(order, attempts=attempts)
     journal.record(cid, events, attempts=attempts)
     type_, price, params = create_args(intent, emulated=order.emulated)
+    params.update(extra or {})
     pacer.wait_for(gateway.name)
     try:
         raw = gateway.create_order(intent.symbol, type_, intent.side.value, float(intent.amount), price, params)

@@ -4,25 +4,30 @@ For every bar time, each source's close is compared with the median close of all
 A source more than ``threshold_bps`` away (or with no usable close) disagrees. The bar kept is the primary's when
 it agrees, else the agreeing source closest to the median; with two sources that disagree nobody can say who is
 right, so the primary's bar is kept and the bar is flagged. The provenance frame records, per candle, the source
-used, the sources that agreed and those that disagreed with their deviation; the ``ConsensusFinding`` is the
+used, how many sources had it and agreed, and those that disagreed by how much; the ``ConsensusFinding`` is the
 summary the quality gate reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
 
 CANDLE_COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
+CANDLE_OUT: dict[str, pl.DataType] = {
+    "venue": pl.String(),
+    "symbol": pl.String(),
+    **{c: (pl.Int64() if c == "timestamp" else pl.Float64()) for c in CANDLE_COLUMNS},
+}
 PROVENANCE_SCHEMA: dict[str, pl.DataType] = {
     "venue": pl.String(),
     "symbol": pl.String(),
     "timestamp": pl.Int64(),
     "source": pl.String(),
-    "sources": pl.Int32(),
-    "agreeing": pl.String(),
+    "sources": pl.Int32(),  # sources that had the bar
+    "agreeing": pl.Int32(),  # of them, within the threshold of the median
     "disagreeing": pl.String(),  # "source:bps" pairs, comma-separated
     "max_dev_bps": pl.Float64(),
 }
@@ -56,97 +61,117 @@ def reconcile(
 
     Each window has the candle columns (timestamp, open, high, low, close, volume) of one source.
     """
-    parts = [w.select(*CANDLE_COLUMNS).with_columns(source=pl.lit(s)) for s, w in windows.items()]
+    candles, provenance, findings = reconcile_many([((venue, symbol, primary), windows)], policy)
+    return candles, provenance, findings[0] if findings else None
+
+
+def reconcile_many(
+    groups: Sequence[tuple[tuple[str, str, str], Mapping[str, pl.DataFrame]]], policy: ConsensusPolicy
+) -> tuple[pl.DataFrame, pl.DataFrame, list[ConsensusFinding]]:
+    """``reconcile`` for many (venue, symbol, primary) groups at once: one vectorised pass per batch."""
+    parts = [
+        w.select(*CANDLE_COLUMNS).with_columns(
+            venue=pl.lit(venue), symbol=pl.lit(symbol), primary=pl.lit(primary), source=pl.lit(source)
+        )
+        for (venue, symbol, primary), windows in groups
+        for source, w in windows.items()
+    ]
+    if not parts:
+        return pl.DataFrame(schema=CANDLE_OUT), pl.DataFrame(schema=PROVENANCE_SCHEMA), []
+    bar = ["venue", "symbol", "timestamp"]
     stacked = pl.concat(parts).with_columns(pl.col("close").fill_nan(None))
-    med = stacked.group_by("timestamp").agg(pl.col("close").median().alias("median"), pl.len().alias("n"))
     # no median (every source lacks a usable close) is not a disagreement: the quality gate judges such bars
     deviation = ((pl.col("close") / pl.col("median") - 1).abs() * 10_000).fill_nan(0.0)
-    scored = stacked.join(med, on="timestamp").with_columns(
-        dev_bps=pl.when(pl.col("median").is_null())
-        .then(0.0)
-        .when(pl.col("close").is_null())
-        .then(float("inf"))
-        .otherwise(deviation),
-        is_primary=pl.col("source") == primary,
-    )
-    scored = scored.with_columns(agrees=(pl.col("dev_bps") <= policy.threshold_bps) | (pl.col("n") == 1))
-    # choose per bar: the primary if it agrees, else the agreeing source closest to the median, else the primary
-    chosen = (
-        scored.sort(
-            ["timestamp", "agrees", "is_primary", "dev_bps"], descending=[False, True, True, False], nulls_last=True
+    scored = (
+        stacked.with_columns(
+            median=pl.col("close").median().over(bar),
+            n=pl.len().over(bar),
+            is_primary=pl.col("source") == pl.col("primary"),
         )
-        .group_by("timestamp", maintain_order=True)
+        .with_columns(
+            dev_bps=pl.when(pl.col("median").is_null())
+            .then(0.0)
+            .when(pl.col("close").is_null())
+            .then(float("inf"))
+            .otherwise(deviation)
+        )
+        .with_columns(agrees=(pl.col("dev_bps") <= policy.threshold_bps) | (pl.col("n") == 1))
+    )
+    # per bar: the primary if it agrees, else the agreeing source closest to the median, else the primary
+    chosen = (
+        scored.sort([*bar, "agrees", "is_primary", "dev_bps"], descending=[False] * 3 + [True, True, False])
+        .group_by(bar, maintain_order=True)
         .first()
     )
     candles = chosen.select(
-        pl.lit(venue).alias("venue"),
-        pl.lit(symbol).alias("symbol"),
-        "timestamp",
-        "open",
-        "high",
-        "low",
-        pl.col("close").fill_null(float("nan")),
-        "volume",
-    ).sort("timestamp")
-    provenance = _provenance(venue, symbol, scored, chosen)
-    return candles, provenance, _finding(venue, symbol, primary, tuple(windows), scored, chosen)
+        "venue", "symbol", "timestamp", "open", "high", "low", pl.col("close").fill_null(float("nan")), "volume"
+    )
+    return candles, _provenance(scored, chosen), _findings(scored, chosen)
 
 
-def _provenance(venue: str, symbol: str, scored: pl.DataFrame, chosen: pl.DataFrame) -> pl.DataFrame:
-    per_bar = scored.group_by("timestamp").agg(
+def _provenance(scored: pl.DataFrame, chosen: pl.DataFrame) -> pl.DataFrame:
+    """Per candle: the source used, how many sources had the bar and agreed, the worst deviation, and who
+    disagreed by how much (detail strings only for the few bars with a disagreement)."""
+    bar = ["venue", "symbol", "timestamp"]
+    per_bar = scored.group_by(bar).agg(
         pl.len().cast(pl.Int32).alias("sources"),
-        pl.col("source").filter(pl.col("agrees")).sort().str.join(",").alias("agreeing"),
-        pl.format("{}:{}", pl.col("source"), pl.col("dev_bps").round(1))
-        .filter(~pl.col("agrees"))
-        .sort()
-        .str.join(",")
-        .alias("disagreeing"),
+        pl.col("agrees").sum().cast(pl.Int32).alias("agreeing"),
         pl.col("dev_bps").max().alias("max_dev_bps"),
     )
+    detail = (
+        scored.filter(~pl.col("agrees"))
+        .group_by(bar)
+        .agg(pl.format("{}:{}", pl.col("source"), pl.col("dev_bps").round(1)).sort().str.join(",").alias("disagreeing"))
+    )
     return (
-        chosen.select("timestamp", "source")
-        .join(per_bar, on="timestamp")
-        .with_columns(venue=pl.lit(venue), symbol=pl.lit(symbol))
+        chosen.select(*bar, "source")
+        .join(per_bar, on=bar)
+        .join(detail, on=bar, how="left")
+        .with_columns(pl.col("disagreeing").fill_null(""))
         .select(list(PROVENANCE_SCHEMA))
         .cast(PROVENANCE_SCHEMA)  # type: ignore[arg-type]
-        .sort("timestamp")
     )
 
 
-def _finding(
-    venue: str, symbol: str, primary: str, sources: tuple[str, ...], scored: pl.DataFrame, chosen: pl.DataFrame
-) -> ConsensusFinding | None:
-    multi = scored.filter(pl.col("n") > 1)
-    bad = multi.filter(~pl.col("agrees"))
+def _findings(scored: pl.DataFrame, chosen: pl.DataFrame) -> list[ConsensusFinding]:
+    key = ["venue", "symbol"]
+    bad = scored.filter((pl.col("n") > 1) & ~pl.col("agrees"))
     if bad.is_empty():
-        return None
-    worst = bad.sort("dev_bps", descending=True).row(0, named=True)
-    return ConsensusFinding(
-        venue=venue,
-        symbol=symbol,
-        sources=sources,
-        bars_compared=multi["timestamp"].n_unique(),
-        bars_disagreeing=bad["timestamp"].n_unique(),
-        worst_bps=float(worst["dev_bps"]),
-        worst_timestamp=int(worst["timestamp"]),
-        worst_source=str(worst["source"]),
-        replaced=chosen.filter(pl.col("source") != primary)
-        .join(scored.filter(pl.col("is_primary")).select("timestamp"), on="timestamp")
-        .height,
+        return []
+    compared = (
+        scored.filter(pl.col("n") > 1)
+        .group_by(key)
+        .agg(pl.col("timestamp").n_unique().alias("compared"), pl.col("source").unique().sort().alias("sources"))
     )
-
-
-def single_source(venue: str, symbol: str, source: str, window: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Candles and provenance when only one source has the symbol."""
-    candles = window.select(pl.lit(venue).alias("venue"), pl.lit(symbol).alias("symbol"), *CANDLE_COLUMNS)
-    provenance = window.select(
-        pl.lit(venue).alias("venue"),
-        pl.lit(symbol).alias("symbol"),
-        "timestamp",
-        pl.lit(source).alias("source"),
-        pl.lit(1, dtype=pl.Int32).alias("sources"),
-        pl.lit(source).alias("agreeing"),
-        pl.lit("").alias("disagreeing"),
-        pl.lit(0.0).alias("max_dev_bps"),
+    worst = (
+        bad.sort("dev_bps", descending=True)
+        .group_by(key, maintain_order=True)
+        .agg(
+            pl.col("timestamp").n_unique().alias("disagreeing"),
+            pl.col("dev_bps").first().alias("worst_bps"),
+            pl.col("timestamp").first().alias("worst_ts"),
+            pl.col("source").first().alias("worst_source"),
+        )
     )
-    return candles, provenance
+    had_primary = scored.filter(pl.col("is_primary")).select(*key, "timestamp")
+    replaced = (
+        chosen.filter(pl.col("source") != pl.col("primary"))
+        .join(had_primary, on=[*key, "timestamp"])
+        .group_by(key)
+        .len("replaced")
+    )
+    rows = worst.join(compared, on=key).join(replaced, on=key, how="left").sort(key).iter_rows(named=True)
+    return [
+        ConsensusFinding(
+            venue=r["venue"],
+            symbol=r["symbol"],
+            sources=tuple(r["sources"]),
+            bars_compared=int(r["compared"]),
+            bars_disagreeing=int(r["disagreeing"]),
+            worst_bps=float(r["worst_bps"]),
+            worst_timestamp=int(r["worst_ts"]),
+            worst_source=str(r["worst_source"]),
+            replaced=int(r["replaced"] or 0),
+        )
+        for r in rows
+    ]

@@ -18,13 +18,7 @@ import polars as pl
 
 from tradepipe.clock import floor_to_bar, timeframe_ms
 from tradepipe.core.marketdata.cache import WindowCache
-from tradepipe.core.marketdata.consensus import (
-    PROVENANCE_SCHEMA,
-    ConsensusFinding,
-    ConsensusPolicy,
-    reconcile,
-    single_source,
-)
+from tradepipe.core.marketdata.consensus import ConsensusFinding, ConsensusPolicy, reconcile_many
 from tradepipe.core.marketdata.router import SourceRouter
 from tradepipe.domain.market import Batch, DatasetRef, UniverseEntry
 
@@ -104,28 +98,26 @@ def fetch_batch(
         return FetchResult(cached, cache_hit=True, missing=())
     policy = consensus or ConsensusPolicy()
     before = (cache.counters.hits, cache.counters.misses, cache.counters.rows_fetched, cache.counters.rows_cached)
-    candles: list[pl.DataFrame] = []
-    provenance: list[pl.DataFrame] = []
+    groups: list[tuple[tuple[str, str, str], dict[str, pl.DataFrame]]] = []
     missing: list[tuple[str, str, str]] = []
-    findings: list[ConsensusFinding] = []
-    fallbacks: list[tuple[str, str, str]] = []
     for entry in batch.entries:
-        got = _fetch_entry(entry, router, cache, timeframe=timeframe, bars=bars, as_of_ms=as_of_ms, policy=policy)
+        got = _windows(entry, router, cache, timeframe=timeframe, bars=bars, as_of_ms=as_of_ms, policy=policy)
         if isinstance(got, str):
             missing.append((entry.venue, entry.symbol, got))
-            continue
-        frame, prov, finding = got
-        candles.append(frame)
-        provenance.append(prov)
-        if finding is not None:
-            findings.append(finding)
-        used = prov["source"].unique().to_list()
-        if entry.venue not in used:
-            fallbacks.append((entry.venue, entry.symbol, ",".join(sorted(str(u) for u in used))))
-    frame = pl.concat(candles).cast(CANDLE_SCHEMA) if candles else pl.DataFrame(schema=CANDLE_SCHEMA)  # type: ignore[arg-type]
-    prov_frame = pl.concat(provenance) if provenance else pl.DataFrame(schema=PROVENANCE_SCHEMA)
+        else:
+            primary = entry.venue if entry.venue in got else next(iter(got))
+            groups.append(((entry.venue, entry.symbol, primary), got))
+    frame, provenance, findings = reconcile_many(groups, policy)
+    fallbacks = tuple(
+        (venue, symbol, ",".join(sorted(windows))) for (venue, symbol, _), windows in groups if venue not in windows
+    )
     ref = store.write(
-        key, frame, timeframe=timeframe, batch_index=batch.index, as_of_ms=as_of_ms, provenance=prov_frame
+        key,
+        frame.cast(CANDLE_SCHEMA),
+        timeframe=timeframe,
+        batch_index=batch.index,
+        as_of_ms=as_of_ms,
+        provenance=provenance,  # type: ignore[arg-type]
     )
     c = cache.counters
     return FetchResult(
@@ -133,7 +125,7 @@ def fetch_batch(
         cache_hit=False,
         missing=tuple(missing),
         consensus=tuple(findings),
-        fallbacks=tuple(fallbacks),
+        fallbacks=fallbacks,
         cache_hits=c.hits - before[0],
         cache_misses=c.misses - before[1],
         rows_fetched=c.rows_fetched - before[2],
@@ -141,7 +133,7 @@ def fetch_batch(
     )
 
 
-def _fetch_entry(
+def _windows(
     entry: UniverseEntry,
     router: SourceRouter,
     cache: WindowCache,
@@ -150,8 +142,12 @@ def _fetch_entry(
     bars: int,
     as_of_ms: int,
     policy: ConsensusPolicy,
-) -> tuple[pl.DataFrame, pl.DataFrame, ConsensusFinding | None] | str:
-    """Candles, provenance and a consensus finding for one entry; or why it has none."""
+) -> dict[str, pl.DataFrame] | str:
+    """The windows (per source) to reconcile for one entry; or why it has none.
+
+    Sources are synced in order until ``policy.max_sources`` are complete; with none complete, the freshest
+    partial window stands in (the gate judges its staleness).
+    """
     sources = router.sources_for(entry.symbol, entry.venue)
     if not sources:
         return "no source lists the symbol"
@@ -172,13 +168,7 @@ def _fetch_entry(
     if not complete and partial:
         freshest = max(partial, key=lambda s: int(s.window["timestamp"][-1]))
         complete[freshest.source] = freshest.window
-    if not complete:
-        return "no candles from any source: " + "; ".join(errors)
-    if len(complete) == 1:
-        ((source, window),) = complete.items()
-        return (*single_source(entry.venue, entry.symbol, source, window), None)
-    primary = entry.venue if entry.venue in complete else next(iter(complete))
-    return reconcile(entry.venue, entry.symbol, primary, complete, policy)
+    return complete or "no candles from any source: " + "; ".join(errors)
 
 
 def sync_window(

@@ -18,7 +18,7 @@ from tradepipe.core.execution.ids import client_order_id
 from tradepipe.core.positions.book import PositionBook, marks_array, moved_positions
 from tradepipe.core.positions.rules import ExitRule, StopLoss, TakeProfit, TimeExit, plan
 from tradepipe.domain.market import MarketRules
-from tradepipe.domain.money import ZERO, round_down_to_step, to_decimal
+from tradepipe.domain.money import ZERO, round_down_to_step, to_decimal, to_float
 from tradepipe.domain.orders import OrderIntent, OrderType, Side
 from tradepipe.domain.portfolio import Position
 
@@ -88,7 +88,7 @@ def exit_intents(
 def _sell_amount(position: Position, fraction: float, mark: Decimal, rules: MarketRules | None) -> Decimal:
     if fraction >= 1:
         return position.amount
-    wanted = position.amount * to_decimal(fraction)
+    wanted = min(position.amount, to_decimal(f"{to_float(position.amount) * fraction:.12g}"))  # 12 digits: no float dust
     if rules is not None and rules.amount_quantum > 0:
         wanted = round_down_to_step(wanted, rules.amount_quantum)
     left = position.amount - wanted

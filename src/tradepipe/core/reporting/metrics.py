@@ -134,22 +134,10 @@ def _ratio(numerator: float, denominator: float) -> float:
 
 def run_metrics(facts: TradingFacts, window: Sequence[StageSample], run: Sequence[StageSample]) -> list[Metric]:
     """Every metric of a run: per-stage stats over ``window``, this ``run``'s stages, and the business figures."""
-    metrics: list[Metric] = []
-    for s in stage_stats(window):
-        metrics += [
-            Metric("stage_latency_p50_seconds", s.p50, s.stage),
-            Metric("stage_latency_p95_seconds", s.p95, s.stage),
-            Metric("stage_error_rate", s.error_rate, s.stage),
-        ]
-    for r in run:
-        metrics += [Metric("stage_seconds", r.seconds, r.stage), Metric("stage_retries", r.attempts - 1, r.stage)]
     history = (*facts.equity_history, facts.equity)
-    metrics += [
-        Metric("error_rate", _ratio(sum(s.status != "ok" for s in window), len(window))),
-        Metric("retries", sum(r.attempts - 1 for r in run)),
-        Metric("stage_failures", sum(r.status != "ok" for r in run)),
+    return [
+        *operational_metrics(window, run, facts.peak_rss_bytes),
         Metric("cache_hit_rate", _ratio(facts.cache_hits, facts.batches)),
-        Metric("peak_rss_mib", facts.peak_rss_bytes / MIB),
         Metric("signals", facts.signals),
         Metric("orders", facts.orders),
         Metric("fill_rate", _ratio(facts.filled_orders, facts.orders)),
@@ -162,7 +150,26 @@ def run_metrics(facts: TradingFacts, window: Sequence[StageSample], run: Sequenc
         Metric("trade_success_rate", _ratio(facts.winning_trades, facts.closed_trades)),
         Metric("reconciliation_diffs", facts.reconciliation_diffs),
     ]
-    return metrics
+
+
+def operational_metrics(window: Sequence[StageSample], run: Sequence[StageSample], peak_rss: int) -> list[Metric]:
+    """Stage latency, errors, retries and memory: all a run that failed before its report can say."""
+    metrics: list[Metric] = []
+    for s in stage_stats(window):
+        metrics += [
+            Metric("stage_latency_p50_seconds", s.p50, s.stage),
+            Metric("stage_latency_p95_seconds", s.p95, s.stage),
+            Metric("stage_error_rate", s.error_rate, s.stage),
+        ]
+    for r in run:
+        metrics += [Metric("stage_seconds", r.seconds, r.stage), Metric("stage_retries", r.attempts - 1, r.stage)]
+    return [
+        *metrics,
+        Metric("error_rate", _ratio(sum(s.status != "ok" for s in window), len(window))),
+        Metric("retries", sum(r.attempts - 1 for r in run)),
+        Metric("stage_failures", sum(r.status != "ok" for r in run)),
+        Metric("peak_rss_mib", peak_rss / MIB),
+    ]
 
 
 def slippage_bps(side: str, reference: float, price: float) -> float:

@@ -59,6 +59,12 @@ class CapitalTracker:
         with self._lock:
             return self._snapshot(venue).available
 
+    def balance(self, venue: str) -> tuple[Decimal, Decimal]:
+        """``(cash − reserved, available)`` in one lock: what sizing reads per candidate."""
+        with self._lock:
+            cash, reserved = self._cash.get(venue, ZERO), self._reserved.get(venue, ZERO)
+            return cash - reserved, max(ZERO, cash - reserved - self._kept.get(venue, ZERO))
+
     def _snapshot(self, venue: str) -> VenueCapital:
         return VenueCapital(
             cash=self._cash.get(venue, ZERO),

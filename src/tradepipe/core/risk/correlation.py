@@ -131,18 +131,24 @@ class RiskModel:
         x = (-b + np.sqrt(b * b - 4.0 * a * c0)) / (2.0 * a)
         return max(0.0, float(x)) * self.equity
 
-    def add(self, i: int, notional: float) -> None:
-        """Record an approved entry of ``notional`` in key ``i``: it counts as held for the next candidates."""
-        column = self.z @ self.z[i]  # correlations with key i
-        column[i] = 1.0
-        others = column.copy()
-        others[i] = -np.inf
-        better = others > self.max_corr
-        self.max_corr = np.where(better, others, self.max_corr)
-        self.max_with = np.where(better, i, self.max_with)
-        self.cluster += notional * (column >= self.threshold)
+    def add(self, i: int, notional: float, *, from_row: int = 0) -> None:
+        """Record an approved entry of ``notional`` in key ``i``: it counts as held for the next candidates.
+
+        Only rows ``from_row:`` are brought up to date (the planner passes the first undecided candidate, since
+        the rows before it are never read again); the portfolio variance is always exact.
+        """
         x = notional / self.equity
         sigma = float(self.vol[i])
         self.port_var += 2.0 * x * sigma * float(self.g[i]) + (x * sigma) ** 2
-        self.g += x * sigma * column
         self.exposure[i] += notional
+        rows = slice(from_row, None)
+        column = self.z[rows] @ self.z[i]  # correlations of the rows with key i
+        if from_row <= i:
+            column[i - from_row] = 1.0
+        self.cluster[rows] += notional * (column >= self.threshold)
+        self.g[rows] += (x * sigma) * column
+        if from_row <= i:
+            column[i - from_row] = -np.inf  # not correlated "with itself"
+        better = column > self.max_corr[rows]
+        self.max_corr[rows] = np.where(better, column, self.max_corr[rows])
+        self.max_with[rows] = np.where(better, i, self.max_with[rows])

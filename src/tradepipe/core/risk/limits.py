@@ -78,9 +78,11 @@ class ExposureBook:
     def tightest(self, venue: str, symbol: str) -> Room:
         """The smallest room among the symbol, venue and quote-currency caps."""
         symbol_cap, venue_cap, quote_cap = self.caps
-        rooms = (
-            Room("max_symbol_exposure", symbol_cap - self.by_symbol[symbol], symbol_cap),
-            Room("max_venue_exposure", venue_cap - self.by_venue[venue], venue_cap),
-            Room("max_quote_exposure", quote_cap - self.by_quote[base_and_quote(symbol)[1]], quote_cap),
-        )
-        return min(rooms, key=lambda r: r.room)
+        room = Room("max_symbol_exposure", symbol_cap - self.by_symbol.get(symbol, 0.0), symbol_cap)
+        venue_room = venue_cap - self.by_venue.get(venue, 0.0)
+        if venue_room < room.room:
+            room = Room("max_venue_exposure", venue_room, venue_cap)
+        quote_room = quote_cap - self.by_quote.get(base_and_quote(symbol)[1], 0.0)
+        if quote_room < room.room:
+            room = Room("max_quote_exposure", quote_room, quote_cap)
+        return room

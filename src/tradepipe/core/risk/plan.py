@@ -19,7 +19,7 @@ from tradepipe.core.execution.ids import client_order_id
 from tradepipe.core.risk import limits
 from tradepipe.core.risk.capital import CapitalTracker, PositionGuard
 from tradepipe.core.risk.correlation import ReturnPanel, RiskModel
-from tradepipe.core.risk.protections import lock_denial
+from tradepipe.core.risk.protections import LockIndex, lock_denial
 from tradepipe.core.risk.sizing import entry_fractions, entry_intent, order_amount
 from tradepipe.domain.market import MarketRules
 from tradepipe.domain.money import ZERO, to_decimal, to_float
@@ -95,12 +95,12 @@ class _Planner:
         )
         self.guard = PositionGuard(state.open_positions, allow_scale_in=cfg.allow_scale_in)
         self.book = limits.ExposureBook.from_state(state, cfg)
-        self.locks = tuple(lock for lock in state.locks if lock.active(state.as_of_ms))
+        self.locks = LockIndex(state.locks, state.as_of_ms)
         self.open_count = len(state.open_positions)
         self.equity = to_float(state.equity)
-        held = sorted(set(state.exposures) | state.open_positions)
+        held = set(state.exposures) | state.open_positions
         self.model = RiskModel(
-            [*held, *(k for k in dict.fromkeys((d.venue, d.symbol) for d in longs) if k not in set(held))],
+            [*sorted(held), *(k for k in dict.fromkeys((d.venue, d.symbol) for d in longs) if k not in held)],
             returns,
             window=cfg.correlation_window,
             fallback_vol={(d.venue, d.symbol): d.volatility for d in longs},
@@ -113,7 +113,7 @@ class _Planner:
     def consider(self, d: Decision, fraction: float) -> OrderIntent | Denial:
         key = (d.venue, d.symbol)
         denial = (
-            lock_denial(self.locks, d.venue, d.symbol, self.state.as_of_ms)
+            self.locks.denial(d.venue, d.symbol)
             or self.guard.check(d.venue, d.symbol)
             or limits.open_positions_denial(self.open_count, self.cfg)
             or limits.confidence_denial(d.score, self.cfg)
@@ -156,10 +156,11 @@ class _Planner:
         ]
 
     def _size(self, d: Decision, rules: MarketRules, index: int, fraction: float) -> OrderIntent | Denial:
-        venue = self.capital.venue(d.venue)
-        balance = venue.cash - venue.reserved
+        balance, available = self.capital.balance(d.venue)
+        if available < rules.min_cost:
+            return Denial("insufficient_cash", f"{available:.2f} available < the venue minimum {rules.min_cost}")
         wanted = max(ZERO, balance * to_decimal(round(fraction, 12)))
-        cash_cap = venue.available / (1 + rules.taker_fee)
+        cash_cap = available / (1 + rules.taker_fee)
         notional, binding = min(wanted, cash_cap), None
         for room in self._rooms(d, index):
             if room.room <= 0:
@@ -172,7 +173,7 @@ class _Planner:
             if binding is not None:
                 return Denial(binding.rule, f"cut to {notional:.2f} by the cap ({binding.cap:.4g}); {denial.detail}")
             if notional < wanted:
-                return Denial("insufficient_cash", f"{venue.available:.2f} available; {denial.detail}")
+                return Denial("insufficient_cash", f"{available:.2f} available; {denial.detail}")
             return denial
         cost = amount * price * (1 + rules.taker_fee)
         coid = client_order_id(self.run_id, d.venue, d.symbol, "buy", 0)
@@ -183,9 +184,9 @@ class _Planner:
             return taken
         spent = to_float(amount * price)
         self.book.add(d.venue, d.symbol, spent)
-        self.model.add(index, spent)
+        self.model.add(index, spent, from_row=0 if self.cfg.allow_scale_in else index + 1)
         self.open_count += 1
         reason = f"score {d.score:.3f}, fraction {fraction:.4f} of {balance:.2f}"
         if binding is not None:
             reason += f"; cut by {binding.rule}"
-        return entry_intent(d, amount, price, rules, self.cfg, self.run_id, reason)
+        return entry_intent(d, amount, price, rules, self.cfg, self.run_id, reason, coid)

@@ -75,6 +75,25 @@ def lock_denial(locks: Iterable[Lock], venue: str, symbol: str, now_ms: int) -> 
     return None
 
 
+class LockIndex:
+    """Active locks at one instant, indexed by scope: a lookup per candidate instead of a scan."""
+
+    def __init__(self, locks: Iterable[Lock], now_ms: int) -> None:
+        self.now_ms = now_ms
+        self._by_scope: dict[tuple[str, str], Lock] = {}
+        for lock in locks:
+            if lock.active(now_ms):
+                self._by_scope.setdefault((lock.venue, lock.symbol), lock)
+
+    def denial(self, venue: str, symbol: str) -> Denial | None:
+        if not self._by_scope:
+            return None
+        scopes = self._by_scope
+        lock = scopes.get((venue, symbol)) or scopes.get((ANY, symbol)) or scopes.get((venue, ANY))
+        lock = lock or scopes.get((ANY, ANY))
+        return lock_denial((lock,), venue, symbol, self.now_ms) if lock else None
+
+
 def _when(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
 

@@ -33,7 +33,7 @@ def entry_fractions(
 ) -> FloatArray:
     """The seed formula's fraction of the balance for each candidate (vectorised, ≥ 0)."""
     usable = np.isfinite(volatilities) & (volatilities > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         vol = np.where(usable, np.minimum(cfg.max_volatility_factor, cfg.target_volatility / volatilities), 0.0)
     vol = np.where(usable, vol, cfg.max_volatility_factor)
     headroom = max(0.0, 1 - drawdown / cfg.max_drawdown)
@@ -54,12 +54,19 @@ def order_amount(notional: Decimal, price: Decimal, rules: MarketRules) -> tuple
 
 
 def entry_intent(
-    decision: Decision, amount: Decimal, price: Decimal, rules: MarketRules, cfg: RiskSection, run_id: str, reason: str
+    decision: Decision,
+    amount: Decimal,
+    price: Decimal,
+    rules: MarketRules,
+    cfg: RiskSection,
+    run_id: str,
+    reason: str,
+    coid: str = "",
 ) -> OrderIntent:
     stop = price - to_decimal(cfg.stop_loss_atr * decision.atr)
     take = price + to_decimal(cfg.take_profit_atr * decision.atr)
     return OrderIntent(
-        client_order_id=client_order_id(run_id, decision.venue, decision.symbol, "buy", 0),
+        client_order_id=coid or client_order_id(run_id, decision.venue, decision.symbol, "buy", 0),
         run_id=run_id,
         venue=decision.venue,
         symbol=decision.symbol,

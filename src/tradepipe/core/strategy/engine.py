@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from tradepipe.config.sections import StrategySection
 from tradepipe.core.strategy import indicator_set, strategies
 from tradepipe.core.strategy.cache import EvaluationCache, data_hash, params_hash
 from tradepipe.core.strategy.features import FloatArray, SymbolView
@@ -29,34 +30,29 @@ from tradepipe.domain.strategy import Decision, Direction, Signal
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_ROUTES: dict[str, dict[str, float]] = {
-    "trending_up": {"trend_following": 1.0, "momentum": 0.7, "breakout": 0.4},
-    "trending_down": {},
-    "ranging": {"mean_reversion": 1.0, "trend_following": 0.5},
-    "volatile": {"breakout": 0.6, "trend_following": 0.4},
-    "breakout": {"breakout": 1.0, "momentum": 0.6, "trend_following": 0.5},
-    "unknown": {},
-}
+DEFAULT_ROUTES: dict[str, dict[str, float]] = {regime: dict(table) for regime, table in StrategySection().routes}
+"""The shipped ``[strategy.routes]``: one source for both the config default and ``EngineSpec()``."""
 
 
 @dataclass(frozen=True, slots=True)
 class EngineSpec:
     """Everything that decides a symbol's evaluation; its parts hash into the cache keys."""
 
-    indicators: IndicatorSpec = IndicatorSpec()
+    indicators: IndicatorSpec = field(default_factory=IndicatorSpec)
     classifier: str = "rules"
     strategy_params: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()  # overrides per strategy
     router: Router = field(default_factory=lambda: Router.from_config(DEFAULT_ROUTES))
-    scorer: Scorer = Scorer()
+    scorer: Scorer = field(default_factory=Scorer)
     timeout_s: float = 1.0
 
     def __post_init__(self) -> None:
         if not self.timeout_s > 0:
             raise ValueError(f"strategy.timeout_s must be > 0, got {self.timeout_s}")
         classifier(self.classifier)
-        for _, table in self.router.routes:
-            for name, _weight in table:
-                strategies.build(name, dict(self.strategy_params).get(name, ()))
+        overrides = {name: dict(items) for name, items in self.strategy_params}
+        routed = {name for _, table in self.router.routes for name, _ in table}
+        for name in sorted(routed | set(overrides)):
+            strategies.build(name, overrides.get(name))
 
     @property
     def min_bars(self) -> int:
@@ -104,7 +100,7 @@ class Engine:
         if any(self.keys[name] not in entries for name, _ in routes):
             return None
         signals = tuple(_signal_from(name, entries[self.keys[name]]) for name, _ in routes)
-        metrics = dict(features["metrics"]) | {"cache_hits": float(len(routes) + 1)}
+        metrics = dict(features["metrics"]) | {"cache_hits": float(len(routes))}
         return self._decision(item, digest, call, routes, signals, features, metrics)
 
     def evaluate(

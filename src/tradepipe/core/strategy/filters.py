@@ -69,8 +69,6 @@ def apply_filters(decisions: Sequence[Decision], names: Sequence[str], ctx: Filt
         for key, reason in FILTERS[name](standing, ctx).items():
             held.setdefault(key, reason)
     return [
-        replace(d, action=Direction.FLAT, filter_reason=held[(d.venue, d.symbol)])
-        if (d.venue, d.symbol) in held
-        else d
+        replace(d, action=Direction.FLAT, filter_reason=held[(d.venue, d.symbol)]) if (d.venue, d.symbol) in held else d
         for d in decisions
     ]

@@ -98,7 +98,7 @@ class IndicatorSpec:
 
 
 @njit(cache=True)
-def _segment(o, h, lo, c, v, p, out, tmp, a, b):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202, PLR0913
+def _segment(o, h, lo, c, v, p, out, tmp, a, b):  # type: ignore[no-untyped-def]
     cs, hs, ls, vs = c[a:b], h[a:b], lo[a:b], v[a:b]
     kernels.ema_into(cs, int(p[0]), out[0, a:b])
     kernels.ema_into(cs, int(p[1]), out[1, a:b])
@@ -117,7 +117,7 @@ def _segment(o, h, lo, c, v, p, out, tmp, a, b):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _symbol(o, h, lo, c, v, p, out, tmp, start, end):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202, PLR0913
+def _symbol(o, h, lo, c, v, p, out, tmp, start, end):  # type: ignore[no-untyped-def]
     """Split one symbol at gap bars (any input NaN or a non-positive close) and compute each segment."""
     i = start
     while i < end:
@@ -134,13 +134,13 @@ def _symbol(o, h, lo, c, v, p, out, tmp, start, end):  # type: ignore[no-untyped
 
 
 @njit(cache=True)
-def _serial(o, h, lo, c, v, offsets, p, out, tmp):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202, PLR0913
+def _serial(o, h, lo, c, v, offsets, p, out, tmp):  # type: ignore[no-untyped-def]
     for s in range(offsets.size - 1):
         _symbol(o, h, lo, c, v, p, out, tmp, offsets[s], offsets[s + 1])
 
 
 @njit(cache=True, parallel=True)
-def _parallel(o, h, lo, c, v, offsets, p, out, tmp):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202, PLR0913
+def _parallel(o, h, lo, c, v, offsets, p, out, tmp):  # type: ignore[no-untyped-def]
     for s in prange(offsets.size - 1):
         _symbol(o, h, lo, c, v, p, out, tmp, offsets[s], offsets[s + 1])
 

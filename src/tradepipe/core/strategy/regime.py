@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+import numpy as np
+
 from tradepipe.core.strategy.features import SymbolView
 
 
@@ -66,22 +68,27 @@ def _ramp(value: float, low: float, high: float) -> float:
 @register_classifier("rules")
 @dataclass(frozen=True, slots=True)
 class RuleClassifier:
-    """Rules over ADX, +DI/-DI, the slow-EMA slope, Bollinger band width, ATR and the Donchian channel.
+    """Rules over ADX, +DI/-DI, the slow-EMA slope, ATR and the Donchian channel, in this order:
 
-    In order: **breakout** when the close clears the previous bar's Donchian high/low by
-    ``breakout_atr`` ATR and the band width sits in its top ``1 - squeeze_pct`` of the lookback after a
-    squeeze; **volatile** when ATR/price is above its ``volatile_pct`` percentile over ``lookback`` bars
-    and above ``volatile_atr_pct``; **trending up/down** when ADX >= ``trend_adx`` and the slow EMA moves
-    at least ``slope_atr`` ATR per bar in the DI's direction; otherwise **ranging**. Confidence grows
-    with how far the deciding quantity is past its threshold.
+    * **breakout**: the close clears the previous bar's Donchian high by ``breakout_atr`` ATR while the
+      previous bar's ADX was below ``trend_adx`` (leaving a range, not extending a trend);
+    * **volatile**: ATR/price at least ``volatile_atr_pct``, or in the top ``1 - volatile_pct`` of its
+      last ``lookback`` bars and at least ``volatile_jump`` times their median; or a breakdown below the
+      channel;
+    * **trending up / down**: ADX >= ``trend_adx`` and the slow EMA moving at least ``slope_atr`` ATR per
+      bar in the direction of the stronger DI;
+    * otherwise **ranging**.
+
+    Confidence grows with how far the deciding quantity is past its threshold (0..1).
     """
 
     name: str = "rules"
     trend_adx: float = 22.0
     slope_atr: float = 0.05
     slope_bars: int = 5
+    volatile_atr_pct: float = 0.04
     volatile_pct: float = 0.9
-    volatile_atr_pct: float = 0.03
+    volatile_jump: float = 1.5
     breakout_atr: float = 0.25
     lookback: int = 100
 
@@ -91,16 +98,13 @@ class RuleClassifier:
         if not all(math.isfinite(x) for x in (price, atr, adx, plus, minus)) or atr <= 0 or price <= 0:
             return RegimeCall(Regime.UNKNOWN, 0.0, "indicators not yet defined at the last bar")
         upper, lower = view.at("donchian_upper", 1), view.at("donchian_lower", 1)
-        if math.isfinite(upper) and price > upper + self.breakout_atr * atr:
+        if math.isfinite(upper) and price > upper + self.breakout_atr * atr and view.at("adx", 1) < self.trend_adx:
             excess = (price - upper) / atr
-            return RegimeCall(Regime.BREAKOUT, _ramp(excess, 0, 1.5), f"close {excess:.2f} ATR above the channel")
-        atr_pct = view.series("atr") / view.close
-        pct = view.percentile(atr_pct, self.lookback)
-        if pct >= self.volatile_pct and atr_pct[-1] >= self.volatile_atr_pct:
-            return RegimeCall(Regime.VOLATILE, _ramp(atr_pct[-1], self.volatile_atr_pct, 3 * self.volatile_atr_pct),
-                              f"ATR {atr_pct[-1]:.2%} of price, percentile {pct:.2f}")
-        slow_then = view.at("ema_slow", self.slope_bars)
-        slope = (view.at("ema_slow") - slow_then) / self.slope_bars / atr
+            return RegimeCall(Regime.BREAKOUT, _ramp(excess, 0, 1.5), f"close {excess:.2f} ATR above a 20-bar range")
+        volatile = self._volatile(view, atr / price)
+        if volatile is not None:
+            return volatile
+        slope = (view.at("ema_slow") - view.at("ema_slow", self.slope_bars)) / self.slope_bars / atr
         if adx >= self.trend_adx and math.isfinite(slope):
             conf = 0.5 * _ramp(adx, self.trend_adx, 2 * self.trend_adx) + 0.5 * _ramp(abs(slope), 0, 4 * self.slope_atr)
             if plus > minus and slope >= self.slope_atr:
@@ -108,6 +112,17 @@ class RuleClassifier:
             if minus > plus and slope <= -self.slope_atr:
                 return RegimeCall(Regime.TRENDING_DOWN, conf, f"ADX {adx:.1f}, slope {slope:.3f} ATR/bar")
         if math.isfinite(lower) and price < lower - self.breakout_atr * atr:
-            return RegimeCall(Regime.VOLATILE, _ramp((lower - price) / atr, 0, 1.5), "close broke below the channel")
+            return RegimeCall(Regime.VOLATILE, _ramp((lower - price) / atr, 0, 1.5), "close broke below the range")
         conf = 1.0 - _ramp(adx, 0.5 * self.trend_adx, self.trend_adx)
         return RegimeCall(Regime.RANGING, max(conf, 0.1), f"ADX {adx:.1f}, slope {slope:.3f} ATR/bar")
+
+    def _volatile(self, view: SymbolView, atr_pct: float) -> RegimeCall | None:
+        history = (view.series("atr") / view.close)[-1 - self.lookback : -1]
+        history = history[np.isfinite(history)]
+        median = float(np.median(history)) if history.size else math.nan
+        pct = float(np.count_nonzero(history < atr_pct)) / history.size if history.size else 0.0
+        jump = atr_pct / median if median > 0 else 1.0
+        if atr_pct >= self.volatile_atr_pct or (pct >= self.volatile_pct and jump >= self.volatile_jump):
+            conf = max(_ramp(atr_pct, 0.5 * self.volatile_atr_pct, 2 * self.volatile_atr_pct), _ramp(jump, 1, 3))
+            return RegimeCall(Regime.VOLATILE, conf, f"ATR {atr_pct:.2%} of price, {jump:.1f}x its median")
+        return None

@@ -9,7 +9,7 @@ they hash into the evaluation cache key, so changing one recomputes only that st
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Protocol
 
@@ -151,8 +151,13 @@ class Momentum:
     max_rsi: float = 75.0
 
     def evaluate(self, view: SymbolView) -> Signal:
-        hist, prev, rsi, sma, atr = (view.at("macd_hist"), view.at("macd_hist", 1), view.at("rsi"),
-                                     view.at("sma"), view.at("atr"))
+        hist, prev, rsi, sma, atr = (
+            view.at("macd_hist"),
+            view.at("macd_hist", 1),
+            view.at("rsi"),
+            view.at("sma"),
+            view.at("atr"),
+        )
         if not _finite(hist, prev, rsi, sma, atr) or atr <= 0:
             return _flat(self.name, "indicators not defined")
         if not (hist > 0 and hist > prev):
@@ -162,5 +167,3 @@ class Momentum:
         if not view.price > sma or not view.at("stoch_k") > view.at("stoch_d"):
             return _flat(self.name, "no_confirmation: close below the SMA or %K below %D")
         return _long(self.name, math.tanh(2 * hist / atr + 0.2), f"MACD hist {hist / atr:.3f} ATR, RSI {rsi:.1f}")
-
-

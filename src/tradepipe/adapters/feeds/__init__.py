@@ -1,0 +1,1 @@
+"""HTTP feeds (DEX pool listings) behind core protocols."""

@@ -1,0 +1,24 @@
+"""Flow state hooks: a trading cycle that fails still leaves its metrics and raises its alerts."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from tasks.artifacts import emit_alert_events
+from tradepipe.config import load_settings
+from tradepipe.stages.observe import observe_failure
+
+logger = logging.getLogger(__name__)
+
+
+def observe_failed_cycle(flow: Any, flow_run: Any, state: Any) -> None:
+    """``on_failure`` hook: mark the ledger's run failed, store its operational metrics, send its alerts."""
+    try:
+        settings = load_settings(overrides=(flow_run.parameters or {}).get("settings") or None)
+        seen = observe_failure(settings, state.message or "the flow run failed")
+    except Exception:  # a hook must not hide the failure it reports on
+        logger.exception("could not record the failed cycle's metrics")
+        return
+    if seen is not None:
+        emit_alert_events(seen.alert_rows(), run_id=seen.run_id)

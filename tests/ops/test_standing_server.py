@@ -1,0 +1,153 @@
+"""The standing stack end to end, checked in a real browser.
+
+``tradepipe serve start`` (Prefect server on SQLite, process work pool, ``prefect deploy --all``, a worker, the
+metrics endpoint) → ``prefect deployment run 'trading-cycle/paper' --watch`` → headless Chromium opens the Prefect
+UI and finds the flow run, its task runs and the report artifact → ``tradepipe serve stop``. Screenshots go to
+the test's tmp dir (and to ``$TRADEPIPE_SCREENSHOT_DIR`` when set).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(420)]
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+STAGES = ["open-cycle", "discover", "fetch", "gate", "evaluate", "size", "execute", "manage", "reconcile", "report"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Served:
+    env: dict[str, str]
+    ui: str
+    api: str
+    metrics: str
+    state: Path
+
+    def cli(self, *argv: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(argv, env=self.env, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+        assert done.returncode == 0, f"{argv} failed:\n{done.stdout}\n{done.stderr}"
+        return done
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but /usr/bin/chromium or /usr/bin/chromedriver is missing (make chromium)")
+        pytest.skip("needs Debian's chromium and chromium-driver (make chromium)")
+    port, metrics_port = _free_port(), _free_port()
+    state = tmp_path / "state"
+    env = {
+        **os.environ,
+        "TRADEPIPE_STATE_DIR": str(state),
+        "TRADEPIPE_SERVER__PORT": str(port),
+        "TRADEPIPE_METRICS__PORT": str(metrics_port),
+        "TRADEPIPE_DISCOVERY__MAX_SYMBOLS": "10",
+        "TRADEPIPE_DASK__N_WORKERS": "1",
+        "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false",  # only the run we start, no scheduled ones
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        "PREFECT_HOME": str(state / "server" / "prefect"),
+    }
+    for key in ("PREFECT_API_DATABASE_CONNECTION_URL", "TRADEPIPE_SERVER__DATABASE_URL", "TRADEPIPE_CONFIG"):
+        env.pop(key, None)
+    served = Served(env, f"http://127.0.0.1:{port}", env["PREFECT_API_URL"], f"http://127.0.0.1:{metrics_port}", state)
+    try:
+        served.cli(str(BIN / "tradepipe"), "serve", "start", "-c", "deployments/paper.toml", timeout=400)
+        yield served
+    finally:
+        stopped = subprocess.run(
+            [str(BIN / "tradepipe"), "serve", "stop", "-c", "deployments/paper.toml"],
+            env=env, cwd=REPO, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert "worker: stopped by SIGINT" in stopped.stdout, stopped.stdout + stopped.stderr
+        for name in ("server", "worker", "metrics"):
+            assert not (state / "server" / f"{name}.pid").exists()
+
+
+def _chromium(screenshots: Path) -> object:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1600,1000"):
+        options.add_argument(arg)
+    screenshots.mkdir(parents=True, exist_ok=True)
+    return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+
+
+def _wait_for_text(driver: object, *texts: str, timeout: float = 60) -> str:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def seen(d: object) -> str | bool:
+        body = d.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
+        return body if all(t in body for t in texts) else False
+
+    return str(WebDriverWait(driver, timeout, poll_frequency=0.5).until(seen))
+
+
+def _save(driver: object, path: Path) -> None:
+    driver.save_screenshot(str(path))  # type: ignore[attr-defined]
+    if target := os.environ.get("TRADEPIPE_SCREENSHOT_DIR"):
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(target) / path.name)
+
+
+def test_a_deployment_run_shows_in_the_prefect_ui_with_tasks_and_artifacts(served: Served, tmp_path: Path) -> None:
+    run = served.cli(str(BIN / "prefect"), "deployment", "run", "trading-cycle/paper", "--watch", timeout=300)
+    assert "Completed" in run.stdout, run.stdout
+    flow_run_id = re.search(r"UUID: ([0-9a-f-]{36})", run.stdout).group(1)  # type: ignore[union-attr]
+
+    flow_run = httpx.get(f"{served.api}/flow_runs/{flow_run_id}", timeout=10).json()
+    assert flow_run["state_type"] == "COMPLETED"
+    task_runs = httpx.post(
+        f"{served.api}/task_runs/filter", json={"flow_runs": {"id": {"any_": [flow_run_id]}}}, timeout=10
+    ).json()
+    assert sorted({t["task_key"].split("-")[0] for t in task_runs}) >= sorted({"discover", "report"})
+    metrics = httpx.get(f"{served.metrics}/metrics", timeout=10).text
+    assert "tradepipe_last_run_cycle 1.0" in metrics  # the endpoint serves what the run stored
+
+    screenshots = tmp_path / "screenshots"
+    driver = _chromium(screenshots)
+    try:
+        driver.get(f"{served.ui}/runs/flow-run/{flow_run_id}")  # type: ignore[attr-defined]
+        body = _wait_for_text(driver, flow_run["name"], "Completed")
+        _save(driver, screenshots / "prefect_ui_flow_run.png")
+        assert "trading-cycle" in body
+
+        driver.get(f"{served.ui}/runs/flow-run/{flow_run_id}?tab=Task+Runs")  # type: ignore[attr-defined]
+        body = _wait_for_text(driver, "discover", "evaluate", "report")
+        _save(driver, screenshots / "prefect_ui_task_runs.png")
+        assert all(stage in body for stage in ("fetch", "gate", "execute", "reconcile"))
+
+        driver.get(f"{served.ui}/runs/flow-run/{flow_run_id}?tab=Artifacts")  # type: ignore[attr-defined]
+        _wait_for_text(driver, "trading-cycle-report", "trading-cycle-metrics")
+        _save(driver, screenshots / "prefect_ui_artifacts.png")
+
+        driver.get(f"{served.ui}/artifacts/key/trading-cycle-report")  # type: ignore[attr-defined]
+        body = _wait_for_text(driver, "Trading cycle 1", "Stage seconds")
+        _save(driver, screenshots / "prefect_ui_report.png")
+    finally:
+        driver.quit()  # type: ignore[attr-defined]
+    assert len(list(screenshots.glob("*.png"))) == 4

@@ -1,0 +1,149 @@
+"""The order state machine: every (status, event) pair against the table, and venue reports turned into events."""
+
+from __future__ import annotations
+
+import itertools
+from decimal import Decimal
+
+import pytest
+
+from tradepipe.core.execution.states import TRANSITIONS, apply, event, next_status, venue_events
+from tradepipe.domain.orders import (
+    TERMINAL_STATUSES,
+    EventKind,
+    Fill,
+    IntentPurpose,
+    Order,
+    OrderEvent,
+    OrderIntent,
+    OrderStatus,
+    OrderType,
+    Side,
+    TrackedOrder,
+)
+from tradepipe.errors import InvalidTransition
+
+S, E = OrderStatus, EventKind
+D = Decimal
+
+# The table written out again by hand, as the design says it: a change to TRANSITIONS must change this too.
+EXPECTED = {
+    S.INITIALIZED: {E.SUBMITTED: S.SUBMITTED, E.CANCELED: S.CANCELED, E.NOT_FOUND: S.CANCELED},
+    S.SUBMITTED: {
+        E.DEFERRED: S.INITIALIZED,
+        E.TIMED_OUT: S.UNKNOWN,
+        E.ACCEPTED: S.ACCEPTED,
+        E.REJECTED: S.REJECTED,
+        E.NOT_FOUND: S.REJECTED,
+    },
+    S.UNKNOWN: {E.ACCEPTED: S.ACCEPTED, E.REJECTED: S.REJECTED, E.NOT_FOUND: S.REJECTED},
+    S.ACCEPTED: {
+        E.PARTIALLY_FILLED: S.PARTIALLY_FILLED,
+        E.FILLED: S.FILLED,
+        E.CANCELED: S.CANCELED,
+        E.EXPIRED: S.EXPIRED,
+        E.CANCEL_REQUESTED: S.CANCEL_PENDING,
+    },
+    S.PARTIALLY_FILLED: {
+        E.PARTIALLY_FILLED: S.PARTIALLY_FILLED,
+        E.FILLED: S.FILLED,
+        E.CANCELED: S.CANCELED,
+        E.EXPIRED: S.EXPIRED,
+        E.CANCEL_REQUESTED: S.CANCEL_PENDING,
+    },
+    S.CANCEL_PENDING: {
+        E.CANCELED: S.CANCELED,
+        E.EXPIRED: S.EXPIRED,
+        E.PARTIALLY_FILLED: S.CANCEL_PENDING,
+        E.FILLED: S.FILLED,
+        E.CANCEL_REJECTED: S.ACCEPTED,
+    },
+}
+
+
+def tracked(status: OrderStatus = S.INITIALIZED, amount: str = "2") -> TrackedOrder:
+    intent = OrderIntent("c1", "run-1", "v", "ABC/USDT", Side.BUY, D(amount), OrderType.MARKET, IntentPurpose.ENTRY, D(1))
+    return TrackedOrder(intent=intent, status=status)
+
+
+@pytest.mark.parametrize(("status", "kind"), list(itertools.product(OrderStatus, EventKind)))
+def test_every_status_event_pair_follows_the_table(status: OrderStatus, kind: EventKind) -> None:
+    expected = EXPECTED.get(status, {}).get(kind)
+    if expected is None:
+        with pytest.raises(InvalidTransition, match=kind.value):
+            next_status(status, kind)
+        with pytest.raises(InvalidTransition):
+            apply(tracked(status), OrderEvent("c1", kind, status))
+    else:
+        assert next_status(status, kind) is expected
+        assert apply(tracked(status), OrderEvent("c1", kind, expected, "why")).status is expected
+
+
+def test_the_table_is_exactly_the_expected_one() -> None:
+    assert {(s, k): n for s, row in EXPECTED.items() for k, n in row.items()} == dict(TRANSITIONS)
+
+
+def test_terminal_statuses_have_no_way_out_and_every_other_status_reaches_one() -> None:
+    assert not any(s in TERMINAL_STATUSES for s, _ in TRANSITIONS)
+    reach = {s: {n for (f, _), n in TRANSITIONS.items() if f is s} for s in OrderStatus}
+    for start in set(OrderStatus) - TERMINAL_STATUSES:
+        seen, todo = set(), [start]
+        while todo:
+            for n in reach[todo.pop()] - seen:
+                seen.add(n)
+                todo.append(n)
+        assert seen & TERMINAL_STATUSES, f"{start} can never end"
+
+
+def test_nothing_goes_back_to_submitted_without_a_rate_limit_and_unknown_only_from_a_timeout() -> None:
+    assert [k for (s, k), n in TRANSITIONS.items() if n is S.INITIALIZED] == [E.DEFERRED]
+    assert [(s, k) for (s, k), n in TRANSITIONS.items() if n is S.UNKNOWN] == [(S.SUBMITTED, E.TIMED_OUT)]
+
+
+def test_apply_refuses_an_event_whose_status_disagrees_with_the_table() -> None:
+    with pytest.raises(InvalidTransition, match="leads to 'submitted'"):
+        apply(tracked(), OrderEvent("c1", E.SUBMITTED, S.ACCEPTED))
+
+
+def fill(tid: str, amount: str, ts: int = 1) -> Fill:
+    return Fill("v", tid, "o1", "c1", "ABC/USDT", Side.BUY, D(amount), D("10"), D("0.01"), "USDT", ts)
+
+
+def venue(status: OrderStatus, fills: tuple[Fill, ...] = (), amount: str = "2", reason: str = "") -> Order:
+    filled = sum((f.amount for f in fills), D(0))
+    return Order("v", "o1", "c1", "ABC/USDT", Side.BUY, OrderType.MARKET, D(amount), filled, None, status, 1, fills, reason)
+
+
+def test_venue_report_from_submitted_fills_in_events_per_trade() -> None:
+    order, events = venue_events(tracked(S.SUBMITTED), venue(S.FILLED, (fill("t2", "1.5", 2), fill("t1", "0.5", 1))))
+    assert [e.kind for e in events] == [E.ACCEPTED, E.PARTIALLY_FILLED, E.FILLED]
+    assert [e.trade_id for e in events[1:]] == ["t1", "t2"]  # in trade time order
+    assert (order.status, order.filled, order.trade_ids) == (S.FILLED, D("2"), frozenset({"t1", "t2"}))
+
+
+def test_known_trades_are_not_events_again_and_a_closed_order_without_all_trades_stays_partial() -> None:
+    first, _ = venue_events(tracked(S.SUBMITTED), venue(S.PARTIALLY_FILLED, (fill("t1", "0.5"),)))
+    again, events = venue_events(first, venue(S.FILLED, (fill("t1", "0.5"),)))
+    assert events == [] and again.status is S.PARTIALLY_FILLED  # "closed" but the trade is not shown: no invention
+
+
+def test_unknown_then_rejected_and_market_remainder_canceled() -> None:
+    _, rejected = venue_events(tracked(S.UNKNOWN), venue(S.REJECTED, reason="min notional"))
+    assert [(e.kind, e.detail) for e in rejected] == [(E.REJECTED, "min notional")]
+    order, events = venue_events(tracked(S.UNKNOWN), venue(S.CANCELED, (fill("t1", "0.5"),)))
+    assert [e.kind for e in events] == [E.ACCEPTED, E.PARTIALLY_FILLED, E.CANCELED]
+    assert order.status is S.CANCELED and order.filled == D("0.5")
+
+
+def test_cancel_race_lost_to_a_fill_ends_filled_and_a_cancel_not_applied_reopens() -> None:
+    pending = tracked(S.CANCEL_PENDING)
+    order, events = venue_events(pending, venue(S.FILLED, (fill("t1", "2"),)))
+    assert [e.kind for e in events] == [E.FILLED] and order.status is S.FILLED
+    order, events = venue_events(pending, venue(S.ACCEPTED))
+    assert [e.kind for e in events] == [E.CANCEL_REJECTED] and order.status is S.ACCEPTED
+
+
+def test_event_helper_computes_the_status_and_rejects_illegal_kinds() -> None:
+    assert event(tracked(S.ACCEPTED), E.CANCEL_REQUESTED).status is S.CANCEL_PENDING
+    with pytest.raises(InvalidTransition):
+        event(tracked(S.FILLED), E.CANCEL_REQUESTED)

@@ -1,0 +1,120 @@
+"""Candle store (atomic parts, compaction, views) and caches (window cache, TTL cache, TTL policy)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tests.unit.marketdata.conftest import HOUR
+from tradepipe.adapters.storage.cache import TtlCache
+from tradepipe.adapters.storage.candles import ParquetCandleStore, file_hash
+from tradepipe.core.marketdata import WindowCache, ttl_ms
+from tradepipe.core.marketdata.fetch import candle_rows
+
+
+def rows(start: int, n: int, price: float = 100.0) -> pl.DataFrame:
+    return candle_rows([[start + i * HOUR, price, price + 1, price - 1, price + i * 0.01, 5.0] for i in range(n)])
+
+
+def test_a_crash_mid_write_leaves_the_previous_file_intact(tmp_path: Path) -> None:
+    store = ParquetCandleStore(tmp_path)
+    store.append("v", "BTC/USDT", "1h", rows(0, 10))
+    (before,) = store.parts("v", "BTC/USDT", "1h")
+    content = before[2].read_bytes()
+    # a real process dies (os._exit: no cleanup, no finally) having written half of the new part
+    script = textwrap.dedent(
+        f"""
+        import os, polars as pl
+        from pathlib import Path
+        from tradepipe.adapters.storage import candles
+        from tradepipe.core.marketdata.fetch import candle_rows
+        real = pl.DataFrame.write_parquet
+        def torn(self, path, **kw):
+            real(self, path, **kw)
+            data = Path(path).read_bytes()
+            Path(path).write_bytes(data[: len(data) // 2])
+            os._exit(9)
+        pl.DataFrame.write_parquet = torn
+        store = candles.ParquetCandleStore(Path({str(tmp_path)!r}), max_parts=0)
+        store.append("v", "BTC/USDT", "1h", candle_rows([[{10 * HOUR}, 1.0, 1.0, 1.0, 1.0, 1.0]]))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 9, done.stderr
+    directory = store.partition("v", "BTC/USDT", "1h")
+    assert list(directory.glob(".part-*.tmp"))  # the torn temp file is all the crash left
+    fresh = ParquetCandleStore(tmp_path)
+    assert [p[:2] for p in fresh.parts("v", "BTC/USDT", "1h")] == [(0, 9 * HOUR)]
+    assert before[2].read_bytes() == content
+    assert fresh.read("v", "BTC/USDT", "1h")["timestamp"].to_list() == [i * HOUR for i in range(10)]
+    assert fresh.append("v", "BTC/USDT", "1h", rows(10 * HOUR, 2)) == 2  # and the store carries on
+
+
+def test_appends_add_parts_and_compaction_merges_them_without_loss(tmp_path: Path) -> None:
+    store = ParquetCandleStore(tmp_path, max_parts=3, retention_bars=8)
+    assert store.last_timestamp("v", "S/USDT", "1h") is None
+    for i in range(3):
+        assert store.append("v", "S/USDT", "1h", rows(i * 2 * HOUR, 2)) == 2
+    assert store.append("v", "S/USDT", "1h", rows(0, 6)) == 0  # nothing newer than the last stored bar
+    assert len(store.parts("v", "S/USDT", "1h")) == 3
+    store.append("v", "S/USDT", "1h", rows(6 * HOUR, 3))  # a 4th part triggers compaction + retention
+    (part,) = store.parts("v", "S/USDT", "1h")
+    assert part[:2] == (1 * HOUR, 8 * HOUR)
+    assert store.read("v", "S/USDT", "1h")["timestamp"].to_list() == [h * HOUR for h in range(1, 9)]
+    assert store.read("v", "S/USDT", "1h", since_ms=7 * HOUR).height == 2
+    assert store.history_stats()["rows"] == 8
+
+
+def test_views_carry_a_content_hash_and_are_pruned_by_age(tmp_path: Path) -> None:
+    store = ParquetCandleStore(tmp_path)
+    frame = rows(0, 3).select(pl.lit("v").alias("venue"), pl.lit("S/USDT").alias("symbol"), pl.all())
+    ref = store.write("k1", frame, timeframe="1h", batch_index=0, as_of_ms=10 * HOUR)
+    assert ref.content_hash == file_hash(Path(ref.path)) and ref.rows == 3 and store.find("k1") == ref
+    Path(ref.path).write_bytes(b"corrupt")
+    assert store.find("k1") is None  # a hash mismatch is not served
+    store.write("k2", frame, timeframe="1h", batch_index=0, as_of_ms=20 * HOUR)
+    assert store.prune_views(older_than_ms=15 * HOUR) == 1
+    assert store.find("k2") is not None and not Path(ref.path).exists()
+
+
+def test_window_cache_serves_memory_first_and_counts(tmp_path: Path) -> None:
+    store = ParquetCandleStore(tmp_path)
+    store.append("v", "S/USDT", "1h", rows(0, 5))
+    cache = WindowCache(store, keep_bars=4)
+    assert cache.last_timestamp("v", "S/USDT", "1h") == 4 * HOUR and cache.counters.disk_reads == 1
+    assert cache.frame("v", "S/USDT", "1h").height == 4  # only the kept tail is loaded
+    assert cache.append("v", "S/USDT", "1h", rows(3 * HOUR, 3)) == 1  # only the bar newer than the last
+    assert cache.frame("v", "S/USDT", "1h")["timestamp"].to_list() == [h * HOUR for h in range(2, 6)]
+    assert cache.counters.disk_reads == 1 and cache.counters.rows_fetched == 1
+
+
+def test_ttl_policy_shortens_with_volatility() -> None:
+    assert ttl_ms("1h", 0.0) == HOUR and ttl_ms("1h", 0.02) == HOUR
+    assert ttl_ms("1h", 0.20) == HOUR // 4
+    assert ttl_ms("1h", 50.0) == HOUR // 10  # floored
+    assert ttl_ms("1d", 0.10) == 86_400_000 // 2
+
+
+def test_ttl_cache_in_memory_and_on_disk(tmp_path: Path) -> None:
+    cache = TtlCache(tmp_path)
+    assert cache.get("k", 0) is None
+    cache.put("k", {"a": 1}, now_ms=0, ttl_ms=100)
+    assert cache.get("k", 50) == {"a": 1}
+    assert cache.get("k", 100) is None  # expired
+    other = TtlCache(tmp_path)  # another process
+    assert other.get("k", 99) == {"a": 1} and other.counters.disk_hits == 1
+    assert (cache.counters.hits, cache.counters.misses) == (1, 2)
+
+
+@pytest.mark.parametrize("bad", [b"", b"not a pickle"])
+def test_an_unreadable_cache_file_is_a_miss(tmp_path: Path, bad: bytes) -> None:
+    cache = TtlCache(tmp_path)
+    cache.put("k", 1, now_ms=0, ttl_ms=10)
+    for f in tmp_path.glob("*.pkl"):
+        f.write_bytes(bad)
+    assert TtlCache(tmp_path).get("k", 1) is None
