@@ -9,6 +9,7 @@ from prefect import flow
 from tasks import stages
 from tasks.hooks import observe_failed_cycle
 from tradepipe.config import Settings, load_settings
+from tradepipe.core import marketdata
 from tradepipe.core.reporting import CycleSummary
 
 
@@ -30,6 +31,7 @@ def trading_cycle(settings: Settings | None = None, max_symbols: int | None = No
         universe_size=len(universe.entries),
         batches=len(universe.batches),
         cache_hits=sum(f.cache_hit for f in fetched),
+        market_data=marketdata.summarize(fetched),
         gate=gate,
         signals=sum(d.direction.value == "long" for d in decisions),
         entries=entries,

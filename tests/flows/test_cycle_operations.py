@@ -27,6 +27,7 @@ async def _latest_artifact(key: str) -> object:
         return found[0]
 
 
+@pytest.mark.slow  # a whole cold cycle; tests/flows/test_trading_cycle.py runs the report stage in make test
 def test_a_cycle_stores_its_metrics_and_publishes_report_and_metrics_table(prefect_api: None, tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "state", discovery={"max_symbols": 10})
     summary = trading_cycle(settings=settings)

@@ -117,7 +117,7 @@ def child(target: Any, settings: Settings, env: dict[str, str], report: Path | N
             if report is not None:
                 report.write_text(json.dumps(crash.reached()))
             code = 0
-        except BaseException as exc:  # noqa: BLE001 - the child reports and exits; never returns into the loop
+        except BaseException as exc:  # the child reports and exits; it never returns into the loop
             print(f"child error: {type(exc).__name__}: {exc}", file=sys.stderr)
         finally:
             os._exit(code)

@@ -35,7 +35,9 @@ def run_harness(root: Path, kills: int, seed: int) -> list[dict[str, Any]]:
     plan.write_text(json.dumps({"root": str(root), "kills": kills, "seed": seed}))
     done = subprocess.run([sys.executable, str(DRIVER), str(plan)], capture_output=True, text=True, timeout=1_200)
     assert done.returncode == 0, done.stderr[-3000:]
-    return [json.loads(line) for line in (root / "results.jsonl").read_text().splitlines()]
+    results = [json.loads(line) for line in (root / "results.jsonl").read_text().splitlines()]
+    results[0]["stderr"] = done.stderr[-3000:]  # child errors, shown when a recovery fails
+    return results
 
 
 def wallet(state: Path, venue: str) -> dict[str, Any]:
@@ -50,7 +52,7 @@ def problems(state: Path) -> list[str]:
         tracked = {o.client_order_id: o for o in _all_tracked(ledger)}
         fills = {(f.venue, f.trade_id): f for f in ledger.fills()}
         cash, positions = ledger.cash(), {(p.venue, p.symbol): p.amount for p in ledger.open_positions()}
-        for cid, order in tracked.items():
+        for order in tracked.values():
             found += _replay(ledger, order)
     finally:
         ledger.engine.dispose()
@@ -66,7 +68,10 @@ def problems(state: Path) -> list[str]:
             mine = fills.get((venue, trade["id"]))
             if mine is None:
                 found.append(f"{venue}: trade {trade['id']} of {trade['client_order_id']} lost")
-            elif abs(mine.amount - Decimal(trade["amount"])) > TOLERANCE or abs(mine.price - Decimal(trade["price"])) > TOLERANCE:
+            elif (
+                abs(mine.amount - Decimal(trade["amount"])) > TOLERANCE
+                or abs(mine.price - Decimal(trade["price"])) > TOLERANCE
+            ):
                 found.append(f"{venue}: trade {trade['id']} recorded as {mine.amount}@{mine.price}")
         for cid, order in tracked.items():
             if order.intent.venue != venue:
@@ -97,10 +102,12 @@ def _replay(ledger: Ledger, order: TrackedOrder) -> list[str]:
     try:
         for event in events[1:]:
             state = apply(state, event)
-    except Exception as exc:  # noqa: BLE001 - reported as a finding
+    except Exception as exc:  # reported as a finding
         return [f"{order.client_order_id}: event log does not replay: {exc}"]
     if state.status is not order.status or state.filled != order.filled:
-        return [f"{order.client_order_id}: events end at {state.status}/{state.filled}, row {order.status}/{order.filled}"]
+        return [
+            f"{order.client_order_id}: events end at {state.status}/{state.filled}, row {order.status}/{order.filled}"
+        ]
     return []
 
 
@@ -129,7 +136,7 @@ def check(results: list[dict[str, Any]], root: Path, kills: int) -> None:
     assert not problems(root / "dry")
     report = {}
     for sc in scenarios:
-        assert sc["recovery"] == "exit 0", sc
+        assert sc["recovery"] == "exit 0", (sc, dry["stderr"])
         if "point2" not in sc:
             assert sc["crash"] == "killed", sc  # the drawn point was reached: the process really died there
         report[sc["name"]] = problems(root / sc["name"])

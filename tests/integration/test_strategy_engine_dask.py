@@ -82,6 +82,7 @@ def evaluate_or_die_once(job: EvaluationJob, spec: EngineSpec, markers: str) -> 
     return evaluate_job(job, spec)
 
 
+@pytest.mark.slow  # a worker restart costs ~10-30 s on this machine
 def test_a_batch_lost_with_its_worker_runs_again_on_another(
     client: Client, jobs: list[EvaluationJob], tmp_path: Path
 ) -> None:

@@ -24,7 +24,7 @@ from tradepipe import wiring
 from tradepipe.adapters.compute import close_shared_clients
 from tradepipe.adapters.compute.dask_cluster import shared_cluster_info
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]  # a cold cycle: ~40-70 s on 2 busy cores
 DASK = str(Path(sys.executable).with_name("dask"))
 
 

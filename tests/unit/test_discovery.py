@@ -1,8 +1,9 @@
-"""Stage 1: filters with readable reasons, ranking by quote volume, top-N cut, batches; snapshots from the sim."""
+"""Stage 1: filters with readable reasons, liquidity ranking, top-N cut, batches; snapshots from the sim."""
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,8 +15,10 @@ from tradepipe.adapters.venues.sim_market import SimMarket
 from tradepipe.clock import SimClock
 from tradepipe.config import Settings
 from tradepipe.config.sections import DiscoverySection
-from tradepipe.core.discovery import build_universe, collect_snapshots
+from tradepipe.core.discovery import FILTERS, build_universe, collect_snapshots
+from tradepipe.core.discovery.universe import score
 from tradepipe.domain.market import MarketSnapshot
+from tradepipe.errors import ConfigurationError
 from tradepipe.wiring import first_as_of_ms
 
 AS_OF = 1_767_225_600_000
@@ -76,6 +79,49 @@ def test_each_filter_rejects_with_its_reason(snapshot: MarketSnapshot, cfg: Disc
     universe = build_universe([snapshot, good], cfg, as_of_ms=AS_OF)
     assert universe.rejected == ((snapshot.venue, snapshot.symbol, reason),)
     assert [e.symbol for e in universe.entries] == ["BTC/USDT"]
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "cfg", "reason"),
+    [
+        (snap("ALT/USDT"), DiscoverySection(whitelist=("BTC", "ETH/USDT")), "not whitelisted"),
+        (snap("PRICY/USDT", last=5_000.0), DiscoverySection(max_price=1_000.0), "price 5000 > 1000"),
+        (replace(snap("NEW/USDT"), listed_at_ms=AS_OF - 2 * 86_400_000), DiscoverySection(min_age_days=7),
+         "listed 2.0 days ago < 7"),
+        (replace(snap("CALM/USDT"), high=100.5, low=99.5), DiscoverySection(min_volatility_pct=2.0),
+         "24h range 1.00% < 2%"),
+        (replace(snap("WILD/USDT"), high=150.0, low=70.0), DiscoverySection(max_volatility_pct=40.0),
+         "24h range 80.00% > 40%"),
+    ],
+    ids=["whitelist", "max-price", "min-age", "min-volatility", "max-volatility"],
+)  # fmt: skip
+def test_each_newer_filter_rejects_with_its_reason(
+    snapshot: MarketSnapshot, cfg: DiscoverySection, reason: str
+) -> None:
+    universe = build_universe([snapshot, replace(snap("BTC/USDT"), high=103.0, low=98.0)], cfg, as_of_ms=AS_OF)
+    assert universe.rejected == ((snapshot.venue, snapshot.symbol, reason),)
+    assert [e.symbol for e in universe.entries] == ["BTC/USDT"]
+
+
+def test_filters_are_registered_classes_chosen_and_ordered_by_config() -> None:
+    assert {"quote", "blacklist", "whitelist", "price", "volume", "spread", "age", "volatility"} <= set(FILTERS)
+    assert all(isinstance(cls.name, str) and callable(cls().reject) for cls in FILTERS.values())
+    bad = snap("BAD/EUR", quote_volume=10.0)
+    only_volume = build_universe([bad], DiscoverySection(filters=("volume", "quote")), as_of_ms=AS_OF)
+    assert only_volume.rejected[0][2].startswith("quote volume")  # the first filter in config order speaks
+    assert build_universe([bad], DiscoverySection(filters=()), as_of_ms=AS_OF).entries[0].symbol == "BAD/EUR"
+    with pytest.raises(ConfigurationError, match=r"discovery\.filters: unknown filter\(s\) \['nope'\]"):
+        build_universe([bad], DiscoverySection(filters=("quote", "nope")), as_of_ms=AS_OF)
+
+
+def test_liquidity_ranking_discounts_a_wide_spread() -> None:
+    deep = snap("DEEP/USDT", quote_volume=5e6, spread_bps=1.0)
+    wide = snap("WIDE/USDT", quote_volume=8e6, spread_bps=40.0)
+    by_liquidity = build_universe([wide, deep], DiscoverySection(), as_of_ms=AS_OF)
+    assert [e.symbol for e in by_liquidity.entries] == ["DEEP/USDT", "WIDE/USDT"]
+    assert by_liquidity.entries[0].score == pytest.approx(5e6 / 1.1)
+    by_volume = build_universe([wide, deep], DiscoverySection(ranking="volume"), as_of_ms=AS_OF)
+    assert [e.symbol for e in by_volume.entries] == ["WIDE/USDT", "DEEP/USDT"]
 
 
 def test_thresholds_are_inclusive() -> None:
@@ -179,13 +225,14 @@ def test_universe_partitions_snapshots(snaps: list[MarketSnapshot], max_symbols:
     assert len(universe.entries) == min(max_symbols, len(passing))
     by_key = {(s.venue, s.symbol): s for s in snaps}
     assert all(passes_all(by_key[k], cfg) for k in kept)
-    # the kept ones are the largest by quote volume, in order, ranked 1..n
-    volumes = [e.quote_volume for e in universe.entries]
-    assert volumes == sorted(volumes, reverse=True)
+    # the kept ones have the best liquidity score (volume discounted by spread), in order, ranked 1..n
+    scores = [e.score for e in universe.entries]
+    assert scores == sorted(scores, reverse=True)
+    assert all(e.score == score(by_key[(e.venue, e.symbol)], "liquidity") for e in universe.entries)
     assert [e.rank for e in universe.entries] == list(range(1, len(universe.entries) + 1))
     if universe.entries and len(passing) > len(universe.entries):
-        dropped = [by_key[k].quote_volume for k in {(s.venue, s.symbol) for s in passing} - kept]
-        assert max(dropped) <= min(volumes)
+        dropped = [score(by_key[k], "liquidity") for k in {(s.venue, s.symbol) for s in passing} - kept]
+        assert max(dropped) <= min(scores)
     assert all(0 < len(b.entries) <= batch_size for b in universe.batches)
     assert [b.index for b in universe.batches] == list(range(len(universe.batches)))
     assert tuple(e for b in universe.batches for e in b.entries) == universe.entries

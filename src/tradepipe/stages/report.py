@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -29,6 +30,7 @@ def report(
     entries: ExecutionReport,
     exits: ExecutionReport,
     reconciliations: list[rec.ReconciliationResult],
+    market_data: Mapping[str, int] | None = None,
 ) -> CycleSummary:
     """Build the cycle summary from the ledger and close the run."""
     ledger = wiring.ledger(settings)
@@ -70,6 +72,7 @@ def report(
         reconciliation=rec.overall_status(reconciliations),
         cache_hits=cache_hits,
         cache_misses=batches - cache_hits,
+        market_data=dict(market_data or {}),
         stage_seconds=ledger.stage_seconds(ctx.run_id),
     )
     counts = {"signals": signals, "orders": summary.orders, "cache_hits": cache_hits, "batches": batches,

@@ -12,7 +12,7 @@ from tradepipe.adapters.storage.ledger import Ledger
 from tradepipe.adapters.venues.sim_dex import SimDex
 from tradepipe.core import amm
 from tradepipe.core.execution import ExecutionPolicy, Pacer, SwapPlan, recover_unresolved, swap
-from tradepipe.domain.orders import EventKind, OrderStatus, Side
+from tradepipe.domain.orders import EventKind, OrderIntent, OrderStatus, Side
 from tradepipe.domain.pools import PoolFacts
 
 D = Decimal
@@ -36,7 +36,7 @@ def dex(clock: SteppingClock, *, drop_rate: float = 0.0, flow_bps: float = 0.0, 
     )
 
 
-def buy(amount: str, seq: int = 0):  # noqa: ANN201
+def buy(amount: str, seq: int = 0) -> OrderIntent:
     return intent(amount, SYMBOL, venue="sim-sol", seq=seq)
 
 

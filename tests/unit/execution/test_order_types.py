@@ -15,7 +15,7 @@ from tradepipe.core.execution import (
     recover_unresolved,
     trigger_emulated_stops,
 )
-from tradepipe.domain.orders import EventKind, OrderStatus, OrderType, Side, TimeInForce
+from tradepipe.domain.orders import EventKind, OrderIntent, OrderStatus, OrderType, Side, TimeInForce
 
 D = Decimal
 E, S = EventKind, OrderStatus
@@ -27,7 +27,9 @@ def mid(venue: SimExchange, symbol: str) -> Decimal:
     return (D(repr(book["bids"][0][0])) + D(repr(book["asks"][0][0]))) / 2
 
 
-def limit(amount: str, price: Decimal, tif: TimeInForce = TimeInForce.GTC, side: Side = Side.BUY, **kw: object):  # noqa: ANN201
+def limit(
+    amount: str, price: Decimal, tif: TimeInForce = TimeInForce.GTC, side: Side = Side.BUY, **kw: object
+) -> OrderIntent:
     return intent(amount, side=side, order_type=OrderType.LIMIT, limit_price=price, time_in_force=tif, **kw)
 
 
@@ -90,7 +92,7 @@ def test_gtd_limit_expires_at_its_time(
     assert venue.fetch_balance()["used"].get("USDT", 0) == 0  # the reservation went with it
 
 
-def stop(amount: str, price: Decimal, seq: int = 7):  # noqa: ANN201
+def stop(amount: str, price: Decimal, seq: int = 7) -> OrderIntent:
     return intent(amount, side=Side.SELL, order_type=OrderType.STOP_LOSS, stop_price=price, seq=seq)
 
 

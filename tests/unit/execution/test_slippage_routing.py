@@ -58,7 +58,9 @@ def test_a_thin_book_order_is_sent_as_a_limit_and_its_realised_slippage_stays_wi
     policy = ExecutionPolicy(routing="off", max_slippage_bps=20)
     execute_intents([order], {venue.name: venue}, ledger, policy=policy, pacer=pacer)
     tracked = ledger.tracked(order.client_order_id)
-    assert tracked is not None and tracked.intent.order_type is OrderType.LIMIT and tracked.status is OrderStatus.CANCELED
+    assert (
+        tracked is not None and tracked.intent.order_type is OrderType.LIMIT and tracked.status is OrderStatus.CANCELED
+    )
     assert D(0) < tracked.filled < D(30)
     with ledger.engine.connect() as conn:
         row = conn.exec_driver_sql(
@@ -121,7 +123,9 @@ def test_exits_are_never_routed_away_from_their_position(
     dear = make_venue("sim-dear", taker_fee=0.004)
     cheap = make_venue("sim-cheap", taker_fee=0.0005)
     gateways = {"sim-dear": dear, "sim-cheap": cheap}
-    execute_intents([intent("1", venue="sim-dear")], gateways, ledger, policy=ExecutionPolicy(routing="off"), pacer=pacer)
+    execute_intents(
+        [intent("1", venue="sim-dear")], gateways, ledger, policy=ExecutionPolicy(routing="off"), pacer=pacer
+    )
     sell = intent("1", side=Side.SELL, venue="sim-dear", purpose=IntentPurpose.EXIT)
     report = execute_intents([sell], gateways, ledger, pacer=pacer)
     assert report.routed == [] and len(venue_orders(dear)) == 2 and venue_orders(cheap) == []

@@ -62,7 +62,9 @@ EXPECTED = {
 
 
 def tracked(status: OrderStatus = S.INITIALIZED, amount: str = "2") -> TrackedOrder:
-    intent = OrderIntent("c1", "run-1", "v", "ABC/USDT", Side.BUY, D(amount), OrderType.MARKET, IntentPurpose.ENTRY, D(1))
+    intent = OrderIntent(
+        "c1", "run-1", "v", "ABC/USDT", Side.BUY, D(amount), OrderType.MARKET, IntentPurpose.ENTRY, D(1)
+    )
     return TrackedOrder(intent=intent, status=status)
 
 
@@ -111,7 +113,9 @@ def fill(tid: str, amount: str, ts: int = 1) -> Fill:
 
 def venue(status: OrderStatus, fills: tuple[Fill, ...] = (), amount: str = "2", reason: str = "") -> Order:
     filled = sum((f.amount for f in fills), D(0))
-    return Order("v", "o1", "c1", "ABC/USDT", Side.BUY, OrderType.MARKET, D(amount), filled, None, status, 1, fills, reason)
+    return Order(
+        "v", "o1", "c1", "ABC/USDT", Side.BUY, OrderType.MARKET, D(amount), filled, None, status, 1, fills, reason
+    )
 
 
 def test_venue_report_from_submitted_fills_in_events_per_trade() -> None:

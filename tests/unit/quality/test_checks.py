@@ -194,3 +194,22 @@ def test_schema_problem_names_the_column(market: SimMarket) -> None:
     assert schema_problem(frame.with_columns(pl.col("close").cast(pl.String))) == (
         "column 'close' has type String, expected Float64"
     )
+
+
+def test_zero_volume_run_at_the_very_first_rows_and_interleaved_symbols(market: SimMarket) -> None:
+    """Group boundaries: a run at the start of the frame counts; rows of two symbols may come interleaved."""
+    idx = pl.int_range(pl.len())
+    first = clean_frame(market, "BTC/USDT").with_columns(volume=pl.when(idx < 4).then(0.0).otherwise(pl.col("volume")))
+    assert assess(first).issues[0].detail == "4 consecutive bars with zero volume"
+    other = clean_frame(market, "ETH/USDT")
+    mixed = pl.concat([first, other]).sort("timestamp", "symbol")  # BTC, ETH, BTC, ETH ...
+    swapped = _swap_rows(mixed, 2 * K, 2 * K + 2)  # two BTC bars out of order
+    reports = {r.symbol: r for r in assess_frame(swapped, timeframe=TF, as_of_ms=as_of(mixed), rules=RULES)}
+    assert checks(reports["ETH/USDT"]) == []
+    assert sorted(checks(reports["BTC/USDT"])) == ["duplicate_or_unordered", "zero_volume_run"]
+
+
+def _swap_rows(frame: pl.DataFrame, i: int, j: int) -> pl.DataFrame:
+    order = list(range(frame.height))
+    order[i], order[j] = order[j], order[i]
+    return frame[order]

@@ -39,3 +39,15 @@ def test_locks_are_listed_and_released_by_hand(tmp_path: Path) -> None:
     released = runner.invoke(app, ["risk", "release", "-p", "max_drawdown", "--config", str(config)])
     assert released.exit_code == 0 and "released 1 lock(s)" in released.output
     assert [lk.protection for lk in store.active_locks(T0)] == ["cooldown"]
+
+
+def test_sniper_command_judges_the_sim_feeds_new_pools(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    config = tmp_path / "tradepipe.toml"
+    config.write_text(f'state_dir = "{state}"\n')
+    ledger = wiring.ledger(make_settings(state))
+    ledger.start_run("run-1", as_of_ms=wiring.SIM_START_MS + 25 * 86_400_000, mode="paper", seed=7)
+    result = runner.invoke(app, ["risk", "sniper", "--config", str(config)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "Sniper verdicts" in result.output
+    assert "snipe" in result.output and "deny" in result.output

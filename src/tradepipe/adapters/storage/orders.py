@@ -61,11 +61,12 @@ class OrderJournal:
         intent: OrderIntent,
         *,
         emulated: bool = False,
+        submitted: bool = False,
         route: str = "",
         arrival_price: Decimal | None = None,
         expected_slippage_bps: float | None = None,
     ) -> bool:
-        """Commit the intent (INITIALIZED) and its first event before any venue call; False if the id exists."""
+        """Commit the intent (INITIALIZED, or SUBMITTED) and its events before any venue call; False if it exists."""
         with self.engine.begin() as conn:
             i = t.order_intents.c
             if conn.execute(select(i.client_order_id).where(i.client_order_id == intent.client_order_id)).first():
@@ -73,7 +74,8 @@ class OrderJournal:
             conn.execute(
                 insert(t.order_intents).values(
                     **_intent_values(intent),
-                    status=OrderStatus.INITIALIZED.value,
+                    status=(OrderStatus.SUBMITTED if submitted else OrderStatus.INITIALIZED).value,
+                    attempts=1 if submitted else 0,
                     created_at=_now(),
                     updated_at=_now(),
                     account=self.account,
@@ -84,8 +86,12 @@ class OrderJournal:
                 )
             )
             detail = "; ".join(x for x in (intent.reason, route) if x)
-            first = OrderEvent(intent.client_order_id, EventKind.INITIALIZED, OrderStatus.INITIALIZED, detail)
-            _insert_events(conn, intent.client_order_id, [first], start=1)
+            events = [OrderEvent(intent.client_order_id, EventKind.INITIALIZED, OrderStatus.INITIALIZED, detail)]
+            if submitted:
+                events.append(
+                    OrderEvent(intent.client_order_id, EventKind.SUBMITTED, OrderStatus.SUBMITTED, "attempt 1")
+                )
+            _insert_events(conn, intent.client_order_id, events, start=1)
         crash_point("journal.intent_committed")
         return True
 

@@ -1,9 +1,9 @@
 """Stage 6: place orders idempotently through the order state machine and record every event.
 
-The API other stages use: ``execute_intents`` (place), ``recover_unresolved`` (look up what earlier runs left
-open or unknown), ``cancel_all_open_orders`` / ``cancel_order`` (emergency stop, exits), ``trigger_emulated_stops``, ``swap`` (the DEX rapid executor);
-the ``Journal`` protocol (see ``journal.py``) is what they need from the ledger; ``ExecutionPolicy`` carries the
-``[execution]`` settings.
+The API other stages use: ``execute_intents`` (place: guarded, routed), ``recover_unresolved`` (look up what
+earlier runs left open or unknown), ``cancel_all_open_orders`` / ``cancel_order`` (emergency stop, exits),
+``trigger_emulated_stops``, ``swap`` (the DEX rapid executor); the ``Journal`` protocol (``journal.py``) is what
+they need from the ledger; ``ExecutionPolicy`` carries the ``[execution]`` settings.
 """
 
 from tradepipe.core.execution.dex import SwapPlan, swap

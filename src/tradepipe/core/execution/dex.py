@@ -16,7 +16,7 @@ from tradepipe.core.execution import lookup
 from tradepipe.core.execution.ids import derived_id
 from tradepipe.core.execution.journal import Journal
 from tradepipe.core.execution.pacing import ExecutionPolicy, Pacer
-from tradepipe.core.execution.placement import send
+from tradepipe.core.execution.placement import send, submitted
 from tradepipe.core.execution.report import ExecutionReport
 from tradepipe.core.execution.routing import estimate
 from tradepipe.core.execution.states import fold
@@ -84,20 +84,22 @@ def _commit(
     ok = expected <= policy.max_slippage_bps
     if not journal.add_intent(
         intent,
+        submitted=ok,
         route=f"dex swap: expected {expected:.1f} bps on the curve",
         arrival_price=est.mid if est else None,
         expected_slippage_bps=expected if est is not None and expected != float("inf") else None,
     ):
         report.skipped_duplicates.append(intent.client_order_id)
         return None
-    order = TrackedOrder(intent=intent, status=OrderStatus.INITIALIZED, arrival_price=est.mid if est else None)
-    if not ok:
-        detail = f"slippage guard: expected {expected:.1f} bps on the AMM curve > {policy.max_slippage_bps:g} bps"
-        _, events = fold(order, [(EventKind.CANCELED, detail, None)])
-        journal.record(intent.client_order_id, events)
-        report.denied.append((intent.client_order_id, detail))
-        return None
-    return order
+    arrival = est.mid if est else None
+    if ok:
+        return submitted(intent, arrival)
+    order = TrackedOrder(intent=intent, status=OrderStatus.INITIALIZED, arrival_price=arrival)
+    detail = f"slippage guard: expected {expected:.1f} bps on the AMM curve > {policy.max_slippage_bps:g} bps"
+    _, events = fold(order, [(EventKind.CANCELED, detail, None)])
+    journal.record(intent.client_order_id, events)
+    report.denied.append((intent.client_order_id, detail))
+    return None
 
 
 def _confirm(

@@ -1,6 +1,7 @@
 """Idempotent placement: commit the intent, send once, record every event; never resend an unknown outcome.
 
-Per order: ``add_intent`` commits INITIALIZED; ``submitted`` is committed; then ONE ``create_order``. Errors by
+Per order: ``add_intent`` commits the intent row already SUBMITTED (events ``initialized``, ``submitted``) in one
+transaction; then ONE ``create_order``. Errors by
 class (``tradepipe.errors``):
 
 * ``RateLimited`` — the venue did not take it: DEFERRED back to INITIALIZED, the venue backs off, and the same
@@ -129,18 +130,28 @@ def _commit(
     arrival = est.mid if est else None
     expected = est.slippage_bps if est and est.slippage_bps != float("inf") else None
     if not journal.add_intent(
-        intent, emulated=emulated, route=note, arrival_price=arrival, expected_slippage_bps=expected
+        intent,
+        emulated=emulated,
+        submitted=not emulated,
+        route=note,
+        arrival_price=arrival,
+        expected_slippage_bps=expected,
     ):
         report.skipped_duplicates.append(intent.client_order_id)
         return None
     if emulated:
         report.armed.append(intent.client_order_id)
         return None
-    return _tracked(intent, arrival)
+    return submitted(intent, arrival)
 
 
 def _tracked(intent: OrderIntent, arrival: Decimal | None) -> TrackedOrder:
     return TrackedOrder(intent=intent, status=OrderStatus.INITIALIZED, arrival_price=arrival)
+
+
+def submitted(intent: OrderIntent, arrival: Decimal | None) -> TrackedOrder:
+    """An order whose intent row was committed already SUBMITTED (``add_intent(submitted=True)``)."""
+    return TrackedOrder(intent=intent, status=OrderStatus.SUBMITTED, arrival_price=arrival, attempts=1)
 
 
 def create_args(intent: OrderIntent, *, emulated: bool = False) -> tuple[str, float | None, dict[str, Any]]:
@@ -165,15 +176,18 @@ def send(
     report: ExecutionReport,
     extra: Mapping[str, Any] | None = None,
 ) -> TrackedOrder | None:
-    """Send one committed INITIALIZED order once (``extra``: venue params such as a DEX priority fee).
+    """Send one committed order once (``extra``: venue params such as a DEX priority fee).
 
-    Returns the order again only when it was rate limited (not taken: it may be sent again).
+    An INITIALIZED order (a deferred one, a triggered emulated stop) gets its SUBMITTED event committed first;
+    one committed SUBMITTED with its intent goes straight out. Returns the order again only when it was rate
+    limited (not taken: it may be sent again).
     """
     intent, cid = order.intent, order.client_order_id
-    attempts = order.attempts + 1
-    order, events = fold(order, [(E.SUBMITTED, f"attempt {attempts}", None)])
-    order = dataclasses.replace(order, attempts=attempts)
-    journal.record(cid, events, attempts=attempts)
+    if order.status is OrderStatus.INITIALIZED:
+        attempts = order.attempts + 1
+        order, events = fold(order, [(E.SUBMITTED, f"attempt {attempts}", None)])
+        order = dataclasses.replace(order, attempts=attempts)
+        journal.record(cid, events, attempts=attempts)
     type_, price, params = create_args(intent, emulated=order.emulated)
     params.update(extra or {})
     pacer.wait_for(gateway.name)
@@ -242,7 +256,7 @@ def _resize(
         amount=amount,
         reason=f"re-sized from {intent.amount} after insufficient funds (free {free} {asset})",
     )
-    if not journal.add_intent(resized, route="re-size", arrival_price=order.arrival_price):
+    if not journal.add_intent(resized, submitted=True, route="re-size", arrival_price=order.arrival_price):
         return
     report.resized.append((intent.client_order_id, resized.client_order_id))
-    send(_tracked(resized, order.arrival_price), gateway, journal, pacer, report)
+    send(submitted(resized, order.arrival_price), gateway, journal, pacer, report)

@@ -8,7 +8,14 @@ written once per sim time as a view (``fetch``).
 from tradepipe.core.marketdata.breaker import BreakerState, CircuitBreaker, SourceStats
 from tradepipe.core.marketdata.cache import CacheCounters, WindowCache, ttl_ms
 from tradepipe.core.marketdata.consensus import ConsensusFinding, ConsensusPolicy, reconcile
-from tradepipe.core.marketdata.fetch import CANDLE_SCHEMA, CandleStore, FetchResult, candle_frame, fetch_batch
+from tradepipe.core.marketdata.fetch import (
+    CANDLE_SCHEMA,
+    CandleStore,
+    FetchResult,
+    candle_frame,
+    fetch_batch,
+    summarize,
+)
 from tradepipe.core.marketdata.router import RetryPolicy, SourceRouter, SourceUnavailable
 
 __all__ = [
@@ -28,5 +35,6 @@ __all__ = [
     "candle_frame",
     "fetch_batch",
     "reconcile",
+    "summarize",
     "ttl_ms",
 ]

@@ -12,10 +12,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
 import polars as pl
 
 from tradepipe.clock import timeframe_ms
 
+OHLCV = ("timestamp", "open", "high", "low", "close", "volume")
 REFERENCE_VOLATILITY = 0.05  # a 24 h high-low range of 5 % of the price keeps the full TTL
 
 
@@ -49,16 +51,20 @@ class CacheCounters:
 
 
 class WindowCache:
-    """The last ``keep_bars`` candles per (source, symbol, timeframe): memory first, then the history store."""
+    """The last ``keep_bars`` candles per (source, symbol, timeframe): memory first, then the history store.
+
+    In memory a window is an ``(n, 6)`` float64 array (timestamp, open, high, low, close, volume; millisecond
+    timestamps are exact in float64): the fetch hot path slices it without per-symbol frame operations.
+    """
 
     def __init__(self, store: HistoryStore, *, keep_bars: int = 1_000, max_entries: int = 20_000) -> None:
         self.store = store
         self.keep_bars = keep_bars
         self.max_entries = max_entries
         self.counters = CacheCounters()
-        self._memory: OrderedDict[tuple[str, str, str], pl.DataFrame] = OrderedDict()
+        self._memory: OrderedDict[tuple[str, str, str], np.ndarray] = OrderedDict()
 
-    def frame(self, source: str, symbol: str, timeframe: str) -> pl.DataFrame:
+    def array(self, source: str, symbol: str, timeframe: str) -> np.ndarray:
         key = (source, symbol, timeframe)
         cached = self._memory.get(key)
         if cached is None:
@@ -67,32 +73,41 @@ class WindowCache:
             last = self.store.last_timestamp(source, symbol, timeframe)
             if last is not None:
                 since = last - (self.keep_bars - 1) * timeframe_ms(timeframe)
-            cached = self.store.read(source, symbol, timeframe, since)
+            frame = self.store.read(source, symbol, timeframe, since)
+            cached = frame.select(OHLCV).to_numpy().astype(np.float64, copy=False).reshape(-1, len(OHLCV))
             self._put(key, cached)
         else:
             self._memory.move_to_end(key)
         return cached
 
-    def last_timestamp(self, source: str, symbol: str, timeframe: str) -> int | None:
-        frame = self.frame(source, symbol, timeframe)
-        return int(frame["timestamp"][-1]) if frame.height else None
+    def frame(self, source: str, symbol: str, timeframe: str) -> pl.DataFrame:
+        return array_frame(self.array(source, symbol, timeframe))
 
-    def append(self, source: str, symbol: str, timeframe: str, rows: pl.DataFrame) -> int:
-        """Persist new candles, then extend the in-memory window with what the store accepted."""
-        if rows.is_empty():
+    def last_timestamp(self, source: str, symbol: str, timeframe: str) -> int | None:
+        rows = self.array(source, symbol, timeframe)
+        return int(rows[-1, 0]) if len(rows) else None
+
+    def append(self, source: str, symbol: str, timeframe: str, rows: np.ndarray | pl.DataFrame) -> int:
+        """Persist candles newer than the cached ones, then extend the in-memory window with them."""
+        new = rows if isinstance(rows, np.ndarray) else rows.select(OHLCV).to_numpy().astype(np.float64)
+        current = self.array(source, symbol, timeframe)
+        if len(current):
+            new = new[new[:, 0] > current[-1, 0]]
+        if not len(new):
             return 0
-        current = self.frame(source, symbol, timeframe)
-        added = self.store.append(source, symbol, timeframe, rows)
-        if added:
-            last = int(current["timestamp"][-1]) if current.height else None
-            new = rows if last is None else rows.filter(pl.col("timestamp") > last)
-            merged = pl.concat([current, new.select(current.columns).cast(current.schema)]).tail(self.keep_bars)
-            self._put((source, symbol, timeframe), merged)
+        added = self.store.append(source, symbol, timeframe, array_frame(new))
+        self._put((source, symbol, timeframe), np.concatenate([current, new])[-self.keep_bars :])
         self.counters.rows_fetched += added
         return added
 
-    def _put(self, key: tuple[str, str, str], frame: pl.DataFrame) -> None:
-        self._memory[key] = frame
+    def _put(self, key: tuple[str, str, str], rows: np.ndarray) -> None:
+        self._memory[key] = rows
         self._memory.move_to_end(key)
         while len(self._memory) > self.max_entries:
             self._memory.popitem(last=False)
+
+
+def array_frame(rows: np.ndarray) -> pl.DataFrame:
+    """An ``(n, 6)`` candle array as a history frame (integer timestamps)."""
+    frame = pl.from_numpy(rows.reshape(-1, len(OHLCV)), schema=list(OHLCV), orient="row")
+    return frame.with_columns(pl.col("timestamp").cast(pl.Int64))

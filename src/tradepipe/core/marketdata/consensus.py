@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 CANDLE_COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
@@ -54,40 +55,32 @@ class ConsensusFinding:
     replaced: int  # bars taken from another source because the primary disagreed
 
 
-def reconcile(
-    venue: str, symbol: str, primary: str, windows: Mapping[str, pl.DataFrame], policy: ConsensusPolicy
-) -> tuple[pl.DataFrame, pl.DataFrame, ConsensusFinding | None]:
-    """(candles labelled ``venue``, provenance, finding or None when all sources agreed) from per-source windows.
+Window = pl.DataFrame | np.ndarray  # a source's candles: a frame, or an (n, 6) array of ts, o, h, l, c, v
 
-    Each window has the candle columns (timestamp, open, high, low, close, volume) of one source.
-    """
+
+def reconcile(
+    venue: str, symbol: str, primary: str, windows: Mapping[str, Window], policy: ConsensusPolicy
+) -> tuple[pl.DataFrame, pl.DataFrame, ConsensusFinding | None]:
+    """(candles labelled ``venue``, provenance, finding or None when all sources agreed) from per-source windows."""
     candles, provenance, findings = reconcile_many([((venue, symbol, primary), windows)], policy)
     return candles, provenance, findings[0] if findings else None
 
 
 def reconcile_many(
-    groups: Sequence[tuple[tuple[str, str, str], Mapping[str, pl.DataFrame]]], policy: ConsensusPolicy
+    groups: Sequence[tuple[tuple[str, str, str], Mapping[str, Window]]], policy: ConsensusPolicy
 ) -> tuple[pl.DataFrame, pl.DataFrame, list[ConsensusFinding]]:
-    """``reconcile`` for many (venue, symbol, primary) groups at once: one vectorised pass per batch."""
-    parts = [
-        w.select(*CANDLE_COLUMNS).with_columns(
-            venue=pl.lit(venue), symbol=pl.lit(symbol), primary=pl.lit(primary), source=pl.lit(source)
-        )
-        for (venue, symbol, primary), windows in groups
-        for source, w in windows.items()
-    ]
-    if not parts:
+    """``reconcile`` for many (venue, symbol, primary) groups at once: one vectorised pass per batch.
+
+    Groups and sources are integer ids inside the pass; names are joined back on the (small) outputs.
+    """
+    stacked, names, sources = _stack(groups)
+    if stacked is None:
         return pl.DataFrame(schema=CANDLE_OUT), pl.DataFrame(schema=PROVENANCE_SCHEMA), []
-    bar = ["venue", "symbol", "timestamp"]
-    stacked = pl.concat(parts).with_columns(pl.col("close").fill_nan(None))
+    bar = ["gid", "timestamp"]
     # no median (every source lacks a usable close) is not a disagreement: the quality gate judges such bars
     deviation = ((pl.col("close") / pl.col("median") - 1).abs() * 10_000).fill_nan(0.0)
     scored = (
-        stacked.with_columns(
-            median=pl.col("close").median().over(bar),
-            n=pl.len().over(bar),
-            is_primary=pl.col("source") == pl.col("primary"),
-        )
+        stacked.with_columns(median=pl.col("close").median().over(bar), n=pl.len().over(bar))
         .with_columns(
             dev_bps=pl.when(pl.col("median").is_null())
             .then(0.0)
@@ -99,20 +92,56 @@ def reconcile_many(
     )
     # per bar: the primary if it agrees, else the agreeing source closest to the median, else the primary
     chosen = (
-        scored.sort([*bar, "agrees", "is_primary", "dev_bps"], descending=[False] * 3 + [True, True, False])
+        scored.sort([*bar, "agrees", "is_primary", "dev_bps"], descending=[False, False, True, True, False])
         .group_by(bar, maintain_order=True)
         .first()
     )
-    candles = chosen.select(
+    candles = chosen.join(names, on="gid").select(
         "venue", "symbol", "timestamp", "open", "high", "low", pl.col("close").fill_null(float("nan")), "volume"
     )
-    return candles, _provenance(scored, chosen), _findings(scored, chosen)
+    return candles, _provenance(scored, chosen, names, sources), _findings(scored, chosen, names, sources)
 
 
-def _provenance(scored: pl.DataFrame, chosen: pl.DataFrame) -> pl.DataFrame:
+def _stack(
+    groups: Sequence[tuple[tuple[str, str, str], Mapping[str, Window]]],
+) -> tuple[pl.DataFrame | None, pl.DataFrame, pl.DataFrame]:
+    """One numeric frame (gid, sid, is_primary, candles) plus the gid → (venue, symbol) and sid → source maps."""
+    source_ids: dict[str, int] = {}
+    blocks: list[np.ndarray] = []
+    gid: list[np.ndarray] = []
+    sid: list[np.ndarray] = []
+    primary: list[np.ndarray] = []
+    for g, ((_, _, first), windows) in enumerate(groups):
+        for source, window in windows.items():
+            rows = window if isinstance(window, np.ndarray) else window.select(CANDLE_COLUMNS).to_numpy()
+            k = source_ids.setdefault(source, len(source_ids))
+            blocks.append(rows)
+            gid.append(np.full(len(rows), g, np.int32))
+            sid.append(np.full(len(rows), k, np.int32))
+            primary.append(np.full(len(rows), source == first))
+    names = pl.DataFrame(
+        {
+            "gid": np.arange(len(groups), dtype=np.int32),
+            "venue": [k[0] for k, _ in groups],
+            "symbol": [k[1] for k, _ in groups],
+        }
+    )
+    sources = pl.DataFrame({"sid": np.arange(len(source_ids), dtype=np.int32), "source": list(source_ids)})
+    if not blocks:
+        return None, names, sources
+    data = np.concatenate(blocks)
+    columns = {name: data[:, i] for i, name in enumerate(CANDLE_COLUMNS)}
+    columns["timestamp"] = data[:, 0].astype(np.int64)
+    stacked = pl.DataFrame(
+        {"gid": np.concatenate(gid), "sid": np.concatenate(sid), "is_primary": np.concatenate(primary), **columns}
+    ).with_columns(pl.col("close").fill_nan(None))
+    return stacked, names, sources
+
+
+def _provenance(scored: pl.DataFrame, chosen: pl.DataFrame, names: pl.DataFrame, sources: pl.DataFrame) -> pl.DataFrame:
     """Per candle: the source used, how many sources had the bar and agreed, the worst deviation, and who
     disagreed by how much (detail strings only for the few bars with a disagreement)."""
-    bar = ["venue", "symbol", "timestamp"]
+    bar = ["gid", "timestamp"]
     per_bar = scored.group_by(bar).agg(
         pl.len().cast(pl.Int32).alias("sources"),
         pl.col("agrees").sum().cast(pl.Int32).alias("agreeing"),
@@ -120,32 +149,38 @@ def _provenance(scored: pl.DataFrame, chosen: pl.DataFrame) -> pl.DataFrame:
     )
     detail = (
         scored.filter(~pl.col("agrees"))
+        .join(sources, on="sid")
         .group_by(bar)
         .agg(pl.format("{}:{}", pl.col("source"), pl.col("dev_bps").round(1)).sort().str.join(",").alias("disagreeing"))
     )
     return (
-        chosen.select(*bar, "source")
+        chosen.select(*bar, "sid")
         .join(per_bar, on=bar)
         .join(detail, on=bar, how="left")
+        .join(names, on="gid")
+        .join(sources, on="sid")
         .with_columns(pl.col("disagreeing").fill_null(""))
         .select(list(PROVENANCE_SCHEMA))
         .cast(PROVENANCE_SCHEMA)  # type: ignore[arg-type]
     )
 
 
-def _findings(scored: pl.DataFrame, chosen: pl.DataFrame) -> list[ConsensusFinding]:
-    key = ["venue", "symbol"]
+def _findings(
+    scored: pl.DataFrame, chosen: pl.DataFrame, names: pl.DataFrame, sources: pl.DataFrame
+) -> list[ConsensusFinding]:
     bad = scored.filter((pl.col("n") > 1) & ~pl.col("agrees"))
     if bad.is_empty():
         return []
     compared = (
         scored.filter(pl.col("n") > 1)
-        .group_by(key)
+        .join(sources, on="sid")
+        .group_by("gid")
         .agg(pl.col("timestamp").n_unique().alias("compared"), pl.col("source").unique().sort().alias("sources"))
     )
     worst = (
-        bad.sort("dev_bps", descending=True)
-        .group_by(key, maintain_order=True)
+        bad.join(sources, on="sid")
+        .sort("dev_bps", descending=True)
+        .group_by("gid", maintain_order=True)
         .agg(
             pl.col("timestamp").n_unique().alias("disagreeing"),
             pl.col("dev_bps").first().alias("worst_bps"),
@@ -153,14 +188,17 @@ def _findings(scored: pl.DataFrame, chosen: pl.DataFrame) -> list[ConsensusFindi
             pl.col("source").first().alias("worst_source"),
         )
     )
-    had_primary = scored.filter(pl.col("is_primary")).select(*key, "timestamp")
+    had_primary = scored.filter(pl.col("is_primary")).select("gid", "timestamp")
     replaced = (
-        chosen.filter(pl.col("source") != pl.col("primary"))
-        .join(had_primary, on=[*key, "timestamp"])
-        .group_by(key)
-        .len("replaced")
+        chosen.filter(~pl.col("is_primary")).join(had_primary, on=["gid", "timestamp"]).group_by("gid").len("replaced")
     )
-    rows = worst.join(compared, on=key).join(replaced, on=key, how="left").sort(key).iter_rows(named=True)
+    rows = (
+        worst.join(compared, on="gid")
+        .join(replaced, on="gid", how="left")
+        .join(names, on="gid")
+        .sort("gid")
+        .iter_rows(named=True)
+    )
     return [
         ConsensusFinding(
             venue=r["venue"],

@@ -11,9 +11,11 @@ missing. The batch's candles are written once per sim time as a view with per-ca
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
 import polars as pl
 
 from tradepipe.clock import floor_to_bar, timeframe_ms
@@ -71,9 +73,22 @@ class FetchResult:
 @dataclass(frozen=True, slots=True)
 class Synced:
     source: str
-    window: pl.DataFrame
+    window: np.ndarray  # (n, 6): timestamp, open, high, low, close, volume
     complete: bool
     error: str
+
+
+def summarize(results: Sequence[FetchResult]) -> dict[str, int]:
+    """The fetch stage's counters for the cycle report: candle cache, fallbacks, consensus, missing."""
+    return {
+        "candle_cache_hits": sum(r.cache_hits for r in results),
+        "candle_cache_misses": sum(r.cache_misses for r in results),
+        "candles_fetched": sum(r.rows_fetched for r in results),
+        "candles_cached": sum(r.rows_cached for r in results),
+        "fallbacks": sum(len(r.fallbacks) for r in results),
+        "consensus_disagreements": sum(f.bars_disagreeing for r in results for f in r.consensus),
+        "missing": sum(len(r.missing) for r in results),
+    }
 
 
 def batch_key(batch: Batch, timeframe: str, bars: int, as_of_ms: int) -> str:
@@ -98,7 +113,7 @@ def fetch_batch(
         return FetchResult(cached, cache_hit=True, missing=())
     policy = consensus or ConsensusPolicy()
     before = (cache.counters.hits, cache.counters.misses, cache.counters.rows_fetched, cache.counters.rows_cached)
-    groups: list[tuple[tuple[str, str, str], dict[str, pl.DataFrame]]] = []
+    groups: list[tuple[tuple[str, str, str], dict[str, np.ndarray]]] = []
     missing: list[tuple[str, str, str]] = []
     for entry in batch.entries:
         got = _windows(entry, router, cache, timeframe=timeframe, bars=bars, as_of_ms=as_of_ms, policy=policy)
@@ -142,7 +157,7 @@ def _windows(
     bars: int,
     as_of_ms: int,
     policy: ConsensusPolicy,
-) -> dict[str, pl.DataFrame] | str:
+) -> dict[str, np.ndarray] | str:
     """The windows (per source) to reconcile for one entry; or why it has none.
 
     Sources are synced in order until ``policy.max_sources`` are complete; with none complete, the freshest
@@ -152,7 +167,7 @@ def _windows(
     if not sources:
         return "no source lists the symbol"
     want = max(1, min(policy.max_sources, len(sources)))
-    complete: dict[str, pl.DataFrame] = {}
+    complete: dict[str, np.ndarray] = {}
     partial: list[Synced] = []
     errors: list[str] = []
     for source in sources:
@@ -161,12 +176,12 @@ def _windows(
             complete[synced.source] = synced.window
         else:
             errors.append(f"{source}: {synced.error}")
-            if synced.window.height:
+            if len(synced.window):
                 partial.append(synced)
         if len(complete) >= want:
             break
     if not complete and partial:
-        freshest = max(partial, key=lambda s: int(s.window["timestamp"][-1]))
+        freshest = max(partial, key=lambda s: float(s.window[-1, 0]))
         complete[freshest.source] = freshest.window
     return complete or "no candles from any source: " + "; ".join(errors)
 
@@ -188,17 +203,14 @@ def sync_window(
         cache.counters.misses += 1
         got = router.fetch_range(source, symbol, timeframe, due, as_of_ms)
         if got.rows:
-            cache.append(source, symbol, timeframe, candle_rows(got.rows))
+            cache.append(source, symbol, timeframe, np.asarray(got.rows, dtype=np.float64).reshape(-1, 6))
         error = got.error
-    frame = cache.frame(source, symbol, timeframe)
-    window = frame.filter((pl.col("timestamp") >= first) & (pl.col("timestamp") <= last_closed))
-    cache.counters.rows_cached += max(window.height - (0 if due > last_closed else len_new(window, due)), 0)
-    complete = window.height > 0 and int(window["timestamp"][-1]) == last_closed
+    rows = cache.array(source, symbol, timeframe)
+    window = rows[np.searchsorted(rows[:, 0], first, "left") : np.searchsorted(rows[:, 0], last_closed, "right")]
+    fresh = int(np.count_nonzero(window[:, 0] >= due)) if due <= last_closed else 0
+    cache.counters.rows_cached += len(window) - fresh
+    complete = len(window) > 0 and int(window[-1, 0]) == last_closed
     return Synced(source, window, complete, error or ("" if complete else "stale: newest bar missing"))
-
-
-def len_new(window: pl.DataFrame, due: int) -> int:
-    return window.filter(pl.col("timestamp") >= due).height
 
 
 def candle_rows(rows: list[list[float]]) -> pl.DataFrame:

@@ -73,7 +73,7 @@ def _buy(
     reopened = current.amount <= 0
     amount = current.amount + received
     cost_basis = current.cost_basis + received * fill.price
-    lots = (*current.lots, Lot(received, fill.price)) if method == "fifo" else ()
+    lots = (*_lots(current), Lot(received, fill.price)) if method == "fifo" else ()
     updated = replace(
         current,
         amount=amount,
@@ -101,7 +101,7 @@ def _sell(current: Position, fill: Fill, method: CostMethod) -> tuple[Position, 
         )
     remaining = current.amount - sold
     if method == "fifo":
-        released, lots = _release_fifo(current.lots, sold)
+        released, lots = _release_fifo(_lots(current), sold)
     else:
         released = current.cost_basis if remaining == 0 else ledger_round(current.cost_basis * sold / current.amount)
         lots = ()
@@ -122,6 +122,13 @@ def _sell(current: Position, fill: Fill, method: CostMethod) -> tuple[Position, 
         lots=lots,
     )
     return updated, fill.amount * fill.price - quote_fee
+
+
+def _lots(current: Position) -> tuple[Lot, ...]:
+    """FIFO lots of ``current``; one booked under average cost has none yet: one lot at its average price."""
+    if current.lots or current.amount <= 0:
+        return current.lots
+    return (Lot(current.amount, current.average_price),)
 
 
 def _release_fifo(lots: tuple[Lot, ...], sold: Decimal) -> tuple[Decimal, tuple[Lot, ...]]:

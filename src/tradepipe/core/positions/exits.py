@@ -88,7 +88,7 @@ def exit_intents(
 def _sell_amount(position: Position, fraction: float, mark: Decimal, rules: MarketRules | None) -> Decimal:
     if fraction >= 1:
         return position.amount
-    wanted = min(position.amount, to_decimal(f"{to_float(position.amount) * fraction:.12g}"))  # 12 digits: no float dust
+    wanted = min(position.amount, to_decimal(f"{to_float(position.amount) * fraction:.12g}"))  # no float dust
     if rules is not None and rules.amount_quantum > 0:
         wanted = round_down_to_step(wanted, rules.amount_quantum)
     left = position.amount - wanted

@@ -43,50 +43,65 @@ def schema_problem(frame: pl.DataFrame) -> str | None:
     return None
 
 
-def _finite_log_returns() -> pl.Expr:
-    close = pl.col("close")
-    ret = pl.when(close > 0).then(close).log().diff()
-    return pl.when(ret.is_finite()).then(ret)  # NaN/inf → null, ignored by median
-
-
-def _zero_volume_run() -> pl.Expr:
-    """Longest run of consecutive zero-volume bars (inside a group)."""
-    zero = (pl.col("volume") == 0).fill_null(False)
-    count = zero.cast(pl.Int64).cum_sum()
-    last_nonzero = pl.when(~zero).then(count).forward_fill().fill_null(0)
-    return (count - last_nonzero).max()
-
-
 def per_symbol_stats(frame: pl.DataFrame, step: int, spike_z: float) -> pl.DataFrame:
-    """One row of defect counts per (venue, symbol), sorted."""
+    """One row of defect counts per (venue, symbol), sorted.
+
+    Vectorised: rows get a hashed group id and are sorted by (group, timestamp) once, so every check is a plain
+    column expression and the group-by only sums (``.over`` is used for the two medians and the order check).
+    """
     prices = ["open", "high", "low", "close"]
-    bad_nan = pl.any_horizontal(
-        [pl.col(c).is_nan() | pl.col(c).is_null() | pl.col(c).is_infinite() for c in [*prices, "volume"]]
-    )
-    ohlc_bad = (
-        (pl.col("high") < pl.col("low"))
-        | (pl.col("high") < pl.max_horizontal("open", "close"))
-        | (pl.col("low") > pl.min_horizontal("open", "close"))
-    )
-    delta = pl.col("timestamp").diff()
-    ret = _finite_log_returns()
-    deviation = (ret - ret.median()).abs()
-    mad = pl.max_horizontal(deviation.median() * MAD_TO_SIGMA, pl.lit(MIN_MAD))
-    return (
-        frame.group_by("venue", "symbol", maintain_order=True)
-        .agg(
-            rows=pl.len(),
-            nan_rows=bad_nan.sum(),
-            non_positive=pl.any_horizontal([pl.col(c) <= 0 for c in prices]).sum(),
-            ohlc_bad=ohlc_bad.fill_null(False).sum(),
-            negative_volume=(pl.col("volume") < 0).sum(),
-            unordered=(delta <= 0).sum(),
-            gaps=(pl.col("timestamp").sort().diff() > step).sum(),  # sorted: a swap is not a gap
-            last_ts=pl.col("timestamp").max(),
-            spikes=(deviation / mad > spike_z).sum(),
-            max_z=(deviation / mad).max(),
-            zero_volume_run=_zero_volume_run(),
+    gid = pl.col("gid")
+    first = (gid != gid.shift()).fill_null(True)  # first row of its group (rows sorted by group)
+    keyed = frame.with_columns(gid=pl.struct("venue", "symbol").hash())
+    unordered = keyed.group_by("gid").agg(unordered=(pl.col("timestamp").diff() <= 0).sum())  # original order
+    close = pl.col("close")
+    log_close = pl.when(close > 0).then(close).log()
+    ret = pl.when(~first).then(log_close - log_close.shift())
+    zero = (pl.col("volume") == 0).fill_null(False)
+    rows = (
+        keyed.sort("gid", "timestamp")
+        .with_columns(
+            nan=pl.any_horizontal(
+                [pl.col(c).is_nan() | pl.col(c).is_null() | pl.col(c).is_infinite() for c in [*prices, "volume"]]
+            ),
+            non_positive=pl.any_horizontal([pl.col(c) <= 0 for c in prices]),
+            ohlc_bad=(
+                (pl.col("high") < pl.col("low"))
+                | (pl.col("high") < pl.max_horizontal("open", "close"))
+                | (pl.col("low") > pl.min_horizontal("open", "close"))
+            ).fill_null(False),
+            gap=(pl.col("timestamp").diff() > step) & ~first,  # sorted: a swap is not a gap
+            ret=pl.when(ret.is_finite()).then(ret),  # NaN/inf → null, ignored by the medians
+            zeros=zero.cast(pl.Int64).cum_sum(),
+            run_start=first | ~zero,
         )
+        .with_columns(
+            deviation=(pl.col("ret") - pl.col("ret").median().over("gid")).abs(),
+            zero_run=pl.col("zeros")
+            - pl.when(pl.col("run_start")).then(pl.col("zeros") - zero.cast(pl.Int64)).forward_fill(),
+        )
+        .with_columns(
+            z=pl.col("deviation") / pl.max_horizontal(pl.col("deviation").median().over("gid") * MAD_TO_SIGMA, MIN_MAD)
+        )
+    )
+    return (
+        rows.group_by("gid")
+        .agg(
+            venue=pl.col("venue").first(),
+            symbol=pl.col("symbol").first(),
+            rows=pl.len(),
+            nan_rows=pl.col("nan").sum(),
+            non_positive=pl.col("non_positive").sum(),
+            ohlc_bad=pl.col("ohlc_bad").sum(),
+            negative_volume=(pl.col("volume") < 0).sum(),
+            gaps=pl.col("gap").sum(),
+            last_ts=pl.col("timestamp").max(),
+            spikes=(pl.col("z") > spike_z).sum(),
+            max_z=pl.col("z").max(),
+            zero_volume_run=pl.col("zero_run").max(),
+        )
+        .join(unordered, on="gid")
+        .drop("gid")
         .sort("venue", "symbol")
     )
 

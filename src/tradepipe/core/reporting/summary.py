@@ -26,6 +26,7 @@ class CycleSummary:
     reconciliation: str = "clean"
     cache_hits: int = 0
     cache_misses: int = 0
+    market_data: dict[str, int] = field(default_factory=dict)  # candle cache, fallbacks, consensus (marketdata)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     metrics: list[dict[str, Any]] = field(default_factory=list)  # name, value, label (core/reporting/metrics.py)
     alerts: list[dict[str, Any]] = field(default_factory=list)  # key, rule, severity, message, ..., status
@@ -47,6 +48,7 @@ def render_markdown(summary: CycleSummary) -> str:
         f"{summary.fills} | {summary.exits} | {summary.rejected} | {summary.recovered} | "
         f"{summary.cache_hits}/{summary.cache_misses} |",
         "",
+        *_market_data_line(summary.market_data),
         "## Stage seconds",
         "| stage | seconds |",
         "|---|---|",
@@ -73,3 +75,15 @@ def render_markdown(summary: CycleSummary) -> str:
     else:
         lines.append("none")
     return "\n".join(lines) + "\n"
+
+
+def _market_data_line(md: dict[str, int]) -> list[str]:
+    if not md:
+        return []
+    return [
+        f"Candle cache: {md.get('candle_cache_hits', 0)} hits / {md.get('candle_cache_misses', 0)} misses "
+        f"(source windows); {md.get('candles_fetched', 0)} candles fetched, {md.get('candles_cached', 0)} served "
+        f"from cache; {md.get('fallbacks', 0)} fallbacks; {md.get('consensus_disagreements', 0)} consensus "
+        f"disagreements; {md.get('missing', 0)} missing.",
+        "",
+    ]

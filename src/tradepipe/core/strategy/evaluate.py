@@ -60,42 +60,53 @@ def error_decision(venue: str, symbol: str, error: str) -> Decision:
     )
 
 
-def read_candles(path: str, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], pl.DataFrame]:
-    """Read the requested pairs from a candle file: one frame per (venue, symbol), rows in file order.
+def read_candles(path: str) -> pl.DataFrame:
+    """A candle file cast to the candle schema, rows grouped by (venue, symbol) with file order kept inside a
+    group; polars nulls in prices and volume become NaN (gaps), explicitly.
 
-    Raises ``DataQualityError`` when the file cannot be read or lacks a candle column.
+    The whole file is read: a batch file holds about the pairs asked for, and reading it (~2 ms for 50k
+    rows) is cheaper than filtering string columns in the scan. Raises ``DataQualityError`` when the file
+    cannot be read or lacks a candle column.
     """
-    venues = sorted({venue for venue, _ in pairs})
-    symbols = sorted({symbol for _, symbol in pairs})
     try:
-        # Filter by venue and by symbol (pushed down to the parquet scan); the per-pair lookup by the
-        # caller drops the few extra (venue, symbol) combinations this lets through.
         frame = (
-            pl.scan_parquet(path)
-            .filter(pl.col("venue").is_in(venues) & pl.col("symbol").is_in(symbols))
+            pl.read_parquet(path, columns=list(CANDLE_SCHEMA))
             .select([pl.col(name).cast(dtype) for name, dtype in CANDLE_SCHEMA.items()])
-            .collect()
+            .with_columns(pl.col(*PRICE_COLUMNS, "volume").fill_null(float("nan")))
         )
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise DataQualityError(f"cannot read candles from {path}: {exc}") from exc
-    groups = frame.partition_by(["venue", "symbol"], as_dict=True, maintain_order=True)
-    return {(str(key[0]), str(key[1])): group for key, group in groups.items()}
+    if len(_runs(frame)[0]) != frame.select("venue", "symbol").n_unique():
+        frame = frame.sort("venue", "symbol", maintain_order=True)  # interleaved pairs: group them
+    return frame
 
 
-def symbol_candles(venue: str, symbol: str, frame: pl.DataFrame, quality: float = 1.0) -> SymbolCandles:
-    """Validated float64 columns of one symbol. Polars nulls become NaN (gaps), explicitly.
+def _runs(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end rows of each run of equal (venue, symbol)."""
+    if frame.height == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    run_id = frame.select(pl.struct("venue", "symbol").rle_id())[:, 0].to_numpy()
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(run_id)) + 1))
+    return starts, np.append(starts[1:], frame.height)
 
-    Raises ``DataQualityError`` for unsorted or duplicate timestamps and non-positive prices.
-    """
-    ts = frame["timestamp"].to_numpy()
+
+def _groups(frame: pl.DataFrame) -> dict[tuple[str, str], tuple[int, int]]:
+    """(venue, symbol) -> [start, end) rows of a frame grouped by (venue, symbol)."""
+    starts, ends = _runs(frame)
+    venues, symbols = frame["venue"].gather(starts).to_list(), frame["symbol"].gather(starts).to_list()
+    return {(v, s): (int(a), int(b)) for v, s, a, b in zip(venues, symbols, starts, ends, strict=True)}
+
+
+def symbol_candles(
+    venue: str, symbol: str, columns: dict[str, np.ndarray], ts: np.ndarray, quality: float = 1.0
+) -> SymbolCandles:
+    """One symbol's candles, checked: raises ``DataQualityError`` for unsorted or duplicate timestamps and
+    non-positive prices (NaN prices are gaps, not errors)."""
     if ts.size > 1 and not bool(np.all(np.diff(ts) > 0)):
         raise DataQualityError("timestamps are not strictly increasing (unsorted or duplicate bars)")
-    columns = {}
-    for name in (*PRICE_COLUMNS, "volume"):
-        values = frame[name].fill_null(float("nan")).to_numpy().astype(np.float64, copy=False)
-        if name in PRICE_COLUMNS and bool(np.any(values <= 0)):
+    for name in PRICE_COLUMNS:
+        if bool(np.any(columns[name] <= 0)):
             raise DataQualityError(f"{name} has non-positive prices")
-        columns[name] = np.ascontiguousarray(values)
     return SymbolCandles(venue, symbol, columns, ts, quality)
 
 
@@ -114,17 +125,21 @@ def evaluate_batch(
     """
     if not pairs:
         return []
-    candles = read_candles(path, pairs)
+    frame = read_candles(path)
+    groups = _groups(frame)
+    flat = {name: frame[name].to_numpy() for name in ("timestamp", *PRICE_COLUMNS, "volume")}
     scores = list(quality) or [1.0] * len(pairs)
     items: list[SymbolCandles] = []
     slots: list[Decision | int] = []
     for (venue, symbol), q in zip(pairs, scores, strict=True):
-        frame = candles.get((venue, symbol))
-        if frame is None:
+        rows = groups.get((venue, symbol))
+        if rows is None:
             slots.append(error_decision(venue, symbol, f"no candles for {venue}:{symbol} in {path}"))
             continue
+        a, b = rows
+        columns = {name: flat[name][a:b] for name in (*PRICE_COLUMNS, "volume")}
         try:
-            items.append(symbol_candles(venue, symbol, frame, q))
+            items.append(symbol_candles(venue, symbol, columns, flat["timestamp"][a:b], q))
             slots.append(len(items) - 1)
         except DataQualityError as exc:
             logger.warning("candles of %s:%s rejected: %s", venue, symbol, exc)

@@ -14,7 +14,6 @@ from dataclasses import astuple, dataclass, fields
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit, prange
 
 from tradepipe.core.strategy import kernels
 
@@ -97,54 +96,6 @@ class IndicatorSpec:
         return np.array(astuple(self), dtype=np.float64)
 
 
-@njit(cache=True)
-def _segment(o, h, lo, c, v, p, out, tmp, a, b):  # type: ignore[no-untyped-def]
-    cs, hs, ls, vs = c[a:b], h[a:b], lo[a:b], v[a:b]
-    kernels.ema_into(cs, int(p[0]), out[0, a:b])
-    kernels.ema_into(cs, int(p[1]), out[1, a:b])
-    kernels.sma_into(cs, int(p[2]), out[2, a:b])
-    kernels.rsi_into(cs, int(p[3]), out[3, a:b])
-    kernels.atr_into(hs, ls, cs, int(p[4]), out[4, a:b])
-    kernels.bbands_into(cs, int(p[5]), p[6], p[6], out[5, a:b], out[6, a:b], out[7, a:b], out[8, a:b])
-    kernels.macd_into(cs, int(p[7]), int(p[8]), int(p[9]), out[9, a:b], out[10, a:b], out[11, a:b])
-    kernels.directional_into(hs, ls, cs, int(p[10]), out[13, a:b], out[14, a:b], out[12, a:b])
-    kernels.stoch_into(hs, ls, cs, int(p[11]), int(p[12]), int(p[13]), tmp[0, a:b], out[15, a:b], out[16, a:b])
-    kernels.obv_into(cs, vs, out[17, a:b])
-    kernels.vwap_into(hs, ls, cs, vs, int(p[14]), out[18, a:b])
-    kernels.highest_into(hs, int(p[15]), out[19, a:b])
-    kernels.lowest_into(ls, int(p[15]), out[20, a:b])
-    kernels.volatility_into(cs, int(p[16]), 1, tmp[1, a:b], out[21, a:b])
-
-
-@njit(cache=True)
-def _symbol(o, h, lo, c, v, p, out, tmp, start, end):  # type: ignore[no-untyped-def]
-    """Split one symbol at gap bars (any input NaN or a non-positive close) and compute each segment."""
-    i = start
-    while i < end:
-        while i < end and not (c[i] > 0 and h[i] == h[i] and lo[i] == lo[i] and v[i] == v[i] and o[i] == o[i]):
-            for r in range(out.shape[0]):
-                out[r, i] = np.nan
-            i += 1
-        j = i
-        while j < end and c[j] > 0 and h[j] == h[j] and lo[j] == lo[j] and v[j] == v[j] and o[j] == o[j]:
-            j += 1
-        if j > i:
-            _segment(o, h, lo, c, v, p, out, tmp, i, j)
-        i = j
-
-
-@njit(cache=True)
-def _serial(o, h, lo, c, v, offsets, p, out, tmp):  # type: ignore[no-untyped-def]
-    for s in range(offsets.size - 1):
-        _symbol(o, h, lo, c, v, p, out, tmp, offsets[s], offsets[s + 1])
-
-
-@njit(cache=True, parallel=True)
-def _parallel(o, h, lo, c, v, offsets, p, out, tmp):  # type: ignore[no-untyped-def]
-    for s in prange(offsets.size - 1):
-        _symbol(o, h, lo, c, v, p, out, tmp, offsets[s], offsets[s + 1])
-
-
 def allocate(n_bars: int) -> npt.NDArray[np.float64]:
     """An output buffer for ``n_bars`` flat bars (reuse it across calls of the same or smaller size)."""
     return np.empty((len(ROWS), n_bars))
@@ -180,6 +131,6 @@ def compute(
         raise ValueError(f"out must be float64 of shape ({len(ROWS)}, >= {n}), got {out.dtype} {out.shape}")
     view = out[:, :n]
     tmp = np.empty((_SCRATCH, n))
-    kernel = _parallel if parallel else _serial
+    kernel = kernels.set_parallel if parallel else kernels.set_serial
     kernel(*columns, bounds, spec.as_array(), view, tmp)
     return view

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 NAN = np.nan
 
@@ -75,8 +75,9 @@ def rsi_into(x: np.ndarray, n: int, out: np.ndarray) -> None:
             loss -= diff
         else:
             gain += diff
-    gain /= n
-    loss /= n
+    inv = 1.0 / n
+    gain *= inv
+    loss *= inv
     total = gain + loss
     out[n] = 100.0 * (gain / total) if total != 0.0 else 0.0
     for i in range(n + 1, size):
@@ -87,8 +88,8 @@ def rsi_into(x: np.ndarray, n: int, out: np.ndarray) -> None:
             loss -= diff
         else:
             gain += diff
-        gain /= n
-        loss /= n
+        gain *= inv
+        loss *= inv
         total = gain + loss
         out[i] = 100.0 * (gain / total) if total != 0.0 else 0.0
 
@@ -120,8 +121,9 @@ def atr_into(h: np.ndarray, lo: np.ndarray, c: np.ndarray, n: int, out: np.ndarr
         total += true_range_at(h, lo, c, i)
     prev = total / n
     out[n] = prev
+    inv = 1.0 / n
     for i in range(n + 1, size):
-        prev = (prev * (n - 1) + true_range_at(h, lo, c, i)) / n
+        prev = (prev * (n - 1) + true_range_at(h, lo, c, i)) * inv
         out[i] = prev
 
 
@@ -141,13 +143,14 @@ def directional_into(
     tr = 0.0
     sum_dx = 0.0
     prev_adx = 0.0
+    inv = 1.0 / n
     for i in range(1, size):
         diff_p = h[i] - h[i - 1]
         diff_m = lo[i - 1] - lo[i]
         if i >= n:
-            pdm -= pdm / n
-            mdm -= mdm / n
-            tr -= tr / n
+            pdm -= pdm * inv
+            mdm -= mdm * inv
+            tr -= tr * inv
         if diff_m > 0 and diff_p < diff_m:
             mdm += diff_m
         elif diff_p > 0 and diff_p > diff_m:
@@ -176,7 +179,7 @@ def directional_into(
             adx[i] = prev_adx
         else:
             if dx >= 0:
-                prev_adx = (prev_adx * (n - 1) + dx) / n
+                prev_adx = (prev_adx * (n - 1) + dx) * inv
             adx[i] = prev_adx
 
 
@@ -237,6 +240,40 @@ def window_std(x: np.ndarray, end: int, n: int, mean: float, ddof: int) -> float
 
 
 @njit(cache=True)
+def window_moments(x: np.ndarray, n: int, ddof: int, sd_out: np.ndarray, mean_out: np.ndarray) -> None:
+    """Rolling mean and deviation over ``n`` values from index ``n-1``, in O(1) per bar without the
+    cancellation of textbook running sums: the sums are of ``x - K``, with the anchor ``K`` moved to a
+    recent value and the sums rebuilt exactly from the window every ``n`` bars, so the rounding error is
+    ~1e-16 of the window's range, not of the price level. Pass an empty ``mean_out`` to skip the mean."""
+    size = x.size
+    anchor = x[0] if size else 0.0
+    s1 = 0.0
+    s2 = 0.0
+    for i in range(size):
+        if i >= n and i % n == 0:
+            anchor = x[i - 1]
+            s1 = 0.0
+            s2 = 0.0
+            for j in range(i - n + 1, i):
+                y = x[j] - anchor
+                s1 += y
+                s2 += y * y
+        elif i >= n:
+            y = x[i - n] - anchor
+            s1 -= y
+            s2 -= y * y
+        y = x[i] - anchor
+        s1 += y
+        s2 += y * y
+        if i >= n - 1:
+            mean = s1 / n
+            var = (s2 - s1 * mean) / (n - ddof)
+            if mean_out.size:
+                mean_out[i] = anchor + mean
+            sd_out[i] = math.sqrt(var) if var > 0 else 0.0
+
+
+@njit(cache=True)
 def bbands_into(
     x: np.ndarray,
     n: int,
@@ -247,14 +284,16 @@ def bbands_into(
     lower: np.ndarray,
     zscore: np.ndarray,
 ) -> None:
-    """Bollinger bands on the SMA with the population deviation, plus ``(x - SMA) / deviation`` (0 when flat)."""
-    sma_into(x, n, middle)
+    """Bollinger bands on the SMA with the population deviation, plus ``(x - SMA) / deviation`` (0 when flat).
+    ``upper`` holds the deviation while it is computed."""
     nan_prefix(upper, n - 1)
     nan_prefix(lower, n - 1)
     nan_prefix(zscore, n - 1)
+    window_moments(x, n, 0, upper, upper[:0])
+    sma_into(x, n, middle)
     for i in range(n - 1, x.size):
         mid = middle[i]
-        sd = window_std(x, i, n, mid, 0)
+        sd = upper[i]
         upper[i] = mid + dev_up * sd
         lower[i] = mid - dev_down * sd
         zscore[i] = (x[i] - mid) / sd if sd > 0 else 0.0
@@ -368,16 +407,26 @@ def obv_into(c: np.ndarray, v: np.ndarray, out: np.ndarray) -> None:
 
 @njit(cache=True)
 def vwap_into(h: np.ndarray, lo: np.ndarray, c: np.ndarray, v: np.ndarray, n: int, out: np.ndarray) -> None:
-    """Rolling VWAP of the typical price ``(h+l+c)/3`` over ``n`` bars; the window is re-summed every bar
-    it would otherwise drift (two passes are cheap at these windows). NaN when the window has no volume."""
+    """Rolling VWAP of the typical price ``(h+l+c)/3`` over ``n`` bars from running sums rebuilt exactly
+    every ``n`` bars (bounded drift). NaN when the window has no volume."""
     nan_prefix(out, n - 1)
-    for i in range(n - 1, c.size):
-        pv = 0.0
-        vol = 0.0
-        for j in range(i - n + 1, i + 1):
-            pv += (h[j] + lo[j] + c[j]) / 3.0 * v[j]
-            vol += v[j]
-        out[i] = pv / vol if vol > 0 else NAN
+    pv = 0.0
+    vol = 0.0
+    for i in range(c.size):
+        if i >= n and i % n == 0:
+            pv = 0.0
+            vol = 0.0
+            for j in range(i - n + 1, i):
+                pv += (h[j] + lo[j] + c[j]) / 3.0 * v[j]
+                vol += v[j]
+        elif i >= n:
+            j = i - n
+            pv -= (h[j] + lo[j] + c[j]) / 3.0 * v[j]
+            vol -= v[j]
+        pv += (h[i] + lo[i] + c[i]) / 3.0 * v[i]
+        vol += v[i]
+        if i >= n - 1:
+            out[i] = pv / vol if vol > 0 else NAN
 
 
 @njit(cache=True)
@@ -390,10 +439,54 @@ def volatility_into(c: np.ndarray, n: int, ddof: int, returns: np.ndarray, out: 
         return
     for i in range(1, size):
         returns[i] = math.log(c[i] / c[i - 1])
-    total = 0.0
-    for i in range(1, n):
-        total += returns[i]
-    for i in range(n, size):
-        total += returns[i]
-        out[i] = window_std(returns, i, n, total / n, ddof)
-        total -= returns[i - n + 1]
+    window_moments(returns[1:], n, ddof, out[1:], out[:0])
+
+
+# --- the indicator set of ``indicator_set`` (kept in this module: numba's on-disk cache of a function is not
+# invalidated when a jitted function it calls changes in another module) ---------------------------------
+@njit(cache=True)
+def set_segment(o, h, lo, c, v, p, out, tmp, a, b):  # type: ignore[no-untyped-def]
+    cs, hs, ls, vs = c[a:b], h[a:b], lo[a:b], v[a:b]
+    ema_into(cs, int(p[0]), out[0, a:b])
+    ema_into(cs, int(p[1]), out[1, a:b])
+    sma_into(cs, int(p[2]), out[2, a:b])
+    rsi_into(cs, int(p[3]), out[3, a:b])
+    atr_into(hs, ls, cs, int(p[4]), out[4, a:b])
+    bbands_into(cs, int(p[5]), p[6], p[6], out[5, a:b], out[6, a:b], out[7, a:b], out[8, a:b])
+    macd_into(cs, int(p[7]), int(p[8]), int(p[9]), out[9, a:b], out[10, a:b], out[11, a:b])
+    directional_into(hs, ls, cs, int(p[10]), out[13, a:b], out[14, a:b], out[12, a:b])
+    stoch_into(hs, ls, cs, int(p[11]), int(p[12]), int(p[13]), tmp[0, a:b], out[15, a:b], out[16, a:b])
+    obv_into(cs, vs, out[17, a:b])
+    vwap_into(hs, ls, cs, vs, int(p[14]), out[18, a:b])
+    highest_into(hs, int(p[15]), out[19, a:b])
+    lowest_into(ls, int(p[15]), out[20, a:b])
+    volatility_into(cs, int(p[16]), 1, tmp[1, a:b], out[21, a:b])
+
+
+@njit(cache=True)
+def set_symbol(o, h, lo, c, v, p, out, tmp, start, end):  # type: ignore[no-untyped-def]
+    """Split one symbol at gap bars (any input NaN or a non-positive close) and compute each segment."""
+    i = start
+    while i < end:
+        while i < end and not (c[i] > 0 and h[i] == h[i] and lo[i] == lo[i] and v[i] == v[i] and o[i] == o[i]):
+            for r in range(out.shape[0]):
+                out[r, i] = np.nan
+            i += 1
+        j = i
+        while j < end and c[j] > 0 and h[j] == h[j] and lo[j] == lo[j] and v[j] == v[j] and o[j] == o[j]:
+            j += 1
+        if j > i:
+            set_segment(o, h, lo, c, v, p, out, tmp, i, j)
+        i = j
+
+
+@njit(cache=True)
+def set_serial(o, h, lo, c, v, offsets, p, out, tmp):  # type: ignore[no-untyped-def]
+    for s in range(offsets.size - 1):
+        set_symbol(o, h, lo, c, v, p, out, tmp, offsets[s], offsets[s + 1])
+
+
+@njit(cache=True, parallel=True)
+def set_parallel(o, h, lo, c, v, offsets, p, out, tmp):  # type: ignore[no-untyped-def]
+    for s in prange(offsets.size - 1):
+        set_symbol(o, h, lo, c, v, p, out, tmp, offsets[s], offsets[s + 1])

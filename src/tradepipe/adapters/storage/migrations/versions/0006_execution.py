@@ -25,21 +25,23 @@ _OLD_TO_NEW = {"pending": "initialized", "sent": "unknown", "abandoned": "cancel
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("order_intents", schema=None) as batch:
-        batch.add_column(sa.Column("limit_price", money(), nullable=True))
-        batch.add_column(sa.Column("stop_price", money(), nullable=True))
-        batch.add_column(sa.Column("time_in_force", sa.String(length=8), nullable=False, server_default="GTC"))
-        batch.add_column(sa.Column("expires_at_ms", sa.BigInteger(), nullable=True))
-        batch.add_column(sa.Column("emulated", sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
-        batch.add_column(sa.Column("status_reason", sa.Text(), nullable=False, server_default=""))
-        batch.add_column(sa.Column("arrival_price", money(), nullable=True))
-        batch.add_column(sa.Column("expected_slippage_bps", sa.Float(), nullable=True))
-        batch.add_column(sa.Column("route", sa.Text(), nullable=False, server_default=""))
-        batch.add_column(sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True))
-        batch.create_index("ix_order_intents_status", ["status"], unique=False)
-    with op.batch_alter_table("orders", schema=None) as batch:
-        batch.add_column(sa.Column("slippage_bps", sa.Float(), nullable=True))
+    # plain ALTER TABLE ADD COLUMN (no batch "move and copy": order_intents is referenced by orders and fills)
+    for column in (
+        sa.Column("limit_price", money(), nullable=True),
+        sa.Column("stop_price", money(), nullable=True),
+        sa.Column("time_in_force", sa.String(length=8), nullable=False, server_default="GTC"),
+        sa.Column("expires_at_ms", sa.BigInteger(), nullable=True),
+        sa.Column("emulated", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("status_reason", sa.Text(), nullable=False, server_default=""),
+        sa.Column("arrival_price", money(), nullable=True),
+        sa.Column("expected_slippage_bps", sa.Float(), nullable=True),
+        sa.Column("route", sa.Text(), nullable=False, server_default=""),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
+    ):
+        op.add_column("order_intents", column)
+    op.create_index("ix_order_intents_status", "order_intents", ["status"], unique=False)
+    op.add_column("orders", sa.Column("slippage_bps", sa.Float(), nullable=True))
     op.create_table(
         "order_events",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -73,26 +75,29 @@ def downgrade() -> None:
         "WHERE status IN ('filled', 'canceled', 'expired') AND client_order_id IN (SELECT client_order_id FROM orders)"
     )
     _map_statuses({new: old for old, new in _OLD_TO_NEW.items()})
-    op.execute("UPDATE order_intents SET status = 'sent' WHERE status NOT IN ('pending', 'sent', 'resolved', 'abandoned', 'rejected')")
+    op.execute(
+        "UPDATE order_intents SET status = 'sent' "
+        "WHERE status NOT IN ('pending', 'sent', 'resolved', 'abandoned', 'rejected')"
+    )
     op.drop_table("order_events")
-    with op.batch_alter_table("orders", schema=None) as batch:
-        batch.drop_column("slippage_bps")
-    with op.batch_alter_table("order_intents", schema=None) as batch:
-        batch.drop_index("ix_order_intents_status")
-        for column in (
-            "updated_at",
-            "route",
-            "expected_slippage_bps",
-            "arrival_price",
-            "status_reason",
-            "attempts",
-            "emulated",
-            "expires_at_ms",
-            "time_in_force",
-            "stop_price",
-            "limit_price",
-        ):
-            batch.drop_column(column)
+    # plain ALTER TABLE ... DROP COLUMN (SQLite >= 3.35 has it): a batch "move and copy" of order_intents would
+    # trip the foreign keys that orders and fills hold on it
+    op.execute("ALTER TABLE orders DROP COLUMN slippage_bps")
+    op.drop_index("ix_order_intents_status", table_name="order_intents")
+    for column in (
+        "updated_at",
+        "route",
+        "expected_slippage_bps",
+        "arrival_price",
+        "status_reason",
+        "attempts",
+        "emulated",
+        "expires_at_ms",
+        "time_in_force",
+        "stop_price",
+        "limit_price",
+    ):
+        op.execute(f"ALTER TABLE order_intents DROP COLUMN {column}")
 
 
 def _map_statuses(mapping: dict[str, str]) -> None:
