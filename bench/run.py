@@ -10,8 +10,7 @@ trading cycle on the simulated venues with N symbols (100; 10 in quick mode):
 * ``cycle.wall_s.<N>.warm``: the minimum over the next cycles (2; 1 in quick mode) in the same subprocess;
 * ``cycle.stage_s.<stage>.<N>``: seconds per stage of that fastest warm cycle (ledger ``stage_runs``);
 * ``cycle.peak_rss_mib.<N>``: ``getrusage`` peak RSS of the subprocess plus its largest child;
-* ``fetch.symbols_per_min.cold`` / ``.warm``: from the fetch stage of the cold and the warm cycle;
-* ``store.bytes_per_million_candles``: parquet bytes over candle rows in the state dir's ``candles/``.
+* ``fetch.*``, ``store.*`` and ``cache.*``: from ``bench/suites/marketdata.py`` (the fetch stage on its own).
 
 The cycles run in ``bench.cycle_worker`` with the CLI's environment preparation; ``TRADEPIPE_*`` and ``PREFECT_*``
 variables of the calling shell are dropped so every run measures the default config on a fresh Prefect home.
@@ -135,7 +134,7 @@ def run_worker(
 
 
 def store_stats(state_dir: Path) -> dict[str, int]:
-    files = sorted((state_dir / "candles").rglob("*.parquet"))
+    files = sorted((state_dir / "candles" / "history").rglob("part-*.parquet"))  # one schema: the history parts
     if not files:
         raise BenchError(f"no parquet files under {state_dir / 'candles'}")
     size = sum(f.stat().st_size for f in files)
@@ -217,44 +216,7 @@ def build_results(worker: dict[str, Any], store: dict[str, int], symbols: int) -
             "RSS of the whole process tree sampled every 0.25 s",
         )
     )
-    for kind, cyc in (("cold", cold), ("warm", warm)):
-        fetch_s = cyc["stage_seconds"]["fetch"]
-        note = (
-            "first cycle on an empty store: every batch paged from the sim venues' fetch_ohlcv and written as "
-            "parquet (cache miss); includes first-call costs in this process"
-            if kind == "cold"
-            else "next sim bar in the same process: a new store key, so also fetched and written (cache miss), not "
-            "a store cache hit (which only happens when a cycle repeats the same sim time)"
-        )
-        results.append(
-            record(
-                f"fetch.symbols_per_min.{kind}",
-                cyc["universe"] / fetch_s * 60.0,
-                "symbols/min",
-                True,
-                symbols=cyc["universe"],
-                fetch_s=round(fetch_s, 4),
-                cache_hits=cyc["cache_hits"],
-                cache_misses=cyc["cache_misses"],
-                bars=settings.get("history_bars"),
-                note=note,
-            )
-        )
-    results.append(
-        record(
-            "store.bytes_per_million_candles",
-            store["bytes"] / store["rows"] * 1e6,
-            "bytes",
-            False,
-            symbols=n,
-            files=store["files"],
-            rows=store["rows"],
-            bytes=store["bytes"],
-            bars=settings.get("history_bars"),
-            cycles=len(cycles),
-            note="parquet (zstd) files under candles/ only, JSON sidecars excluded; one file per batch per cycle",
-        )
-    )
+    # fetch.symbols_per_min.* and store.bytes_per_million_candles come from bench/suites/marketdata.py
     for r in results:
         if not (isinstance(r["value"], float | int) and math.isfinite(r["value"]) and r["value"] > 0):
             raise BenchError(f"{r['name']}: value {r['value']!r} is not a finite positive number")

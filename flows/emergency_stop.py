@@ -21,4 +21,6 @@ def emergency_stop(
     halt_id = positions.halt_entries(settings, ctx, reason)
     cancels = positions.cancel_orders(settings, ctx)
     closes = None if leave_positions else positions.close_positions(settings, ctx)
-    return positions.finish_run(settings, ctx, emergency.summary(cancels, closes, halt_id), "Emergency stop")
+    return positions.finish_run(
+        settings, ctx, emergency.summary(cancels, closes, halt_id, settings.mode), "Emergency stop"
+    )

@@ -19,7 +19,7 @@ def trading_cycle(settings: Settings | None = None, max_symbols: int | None = No
     ctx = stages.open_cycle(settings, f"run-{uuid.uuid4().hex[:12]}")
     universe = stages.discover(settings, ctx, max_symbols)
     fetched = stages.fetch(settings, ctx, universe)
-    gate = stages.gate(settings, ctx, fetched)
+    gate = stages.gate(settings, ctx, fetched, universe.pools)
     decisions = stages.evaluate(settings, ctx, gate)
     sized = stages.size(settings, ctx, decisions, gate)
     entries = stages.execute(settings, ctx, sized)

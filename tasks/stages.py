@@ -12,6 +12,7 @@ from tradepipe.core import execution, marketdata, reconcile, risk
 from tradepipe.core.reporting import CycleSummary
 from tradepipe.domain.cycle import CycleContext
 from tradepipe.domain.market import Universe
+from tradepipe.domain.pools import PoolFacts
 from tradepipe.domain.strategy import Decision
 from tradepipe.stages import discover as discover_stage
 from tradepipe.stages import evaluate as evaluate_stage
@@ -41,8 +42,10 @@ def fetch(settings: Settings, ctx: CycleContext, universe: Universe) -> list[mar
 
 
 @task(name="gate", cache_policy=NO_CACHE)
-def gate(settings: Settings, ctx: CycleContext, fetched: list[marketdata.FetchResult]) -> gate_stage.GateOutcome:
-    outcome = gate_stage.gate(settings, ctx, fetched)
+def gate(
+    settings: Settings, ctx: CycleContext, fetched: list[marketdata.FetchResult], pools: tuple[PoolFacts, ...] = ()
+) -> gate_stage.GateOutcome:
+    outcome = gate_stage.gate(settings, ctx, fetched, pools=pools)
     quality_artifacts.publish(outcome, ctx.run_id)  # links to the HTML report and GX Data Docs, worst symbols
     return outcome
 

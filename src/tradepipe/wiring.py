@@ -38,7 +38,7 @@ def ledger(settings: Settings, *, migrated: bool = True) -> Ledger:
     engine = _engine(settings.ledger_url)
     if migrated:
         _migrated(settings.ledger_url)
-    return Ledger(engine, cost_method=settings.positions.cost_method)
+    return Ledger(engine, account=settings.mode, cost_method=settings.positions.cost_method)
 
 
 @lru_cache(maxsize=8)

@@ -155,29 +155,36 @@ def kill_points(counts: dict[str, int], kills: int, seed: int) -> list[tuple[str
 def main(plan_path: str) -> None:
     plan = json.loads(Path(plan_path).read_text())
     root = Path(plan["root"])
-    template = root / "_template"
-    template_settings = settings_for(template)
-    wiring.ledger(template_settings)  # migrate once; every scenario starts from a copy
-    wiring._engine(template_settings.ledger_url).dispose()
-    dry = root / "dry"
-    shutil.copytree(template, dry)
-    status = child(crash_run, settings_for(dry), {crash.ENV: "count"}, report=dry / "reached.json")
-    counts = json.loads((dry / "reached.json").read_text())
+    template, work = root / "_template", root / "_work"
+    settings = settings_for(work)  # every run uses the same paths, so the migrated-schema check stays warm
+    wiring.ledger(settings)  # migrate once, in the parent; children find the schema at head
+    wiring._engine(settings.ledger_url).dispose()  # no connection crosses a fork
+    shutil.copytree(work, template, dirs_exist_ok=True)
+
+    def fresh(name: str) -> Path:
+        if work.exists():
+            shutil.rmtree(work)
+        shutil.copytree(template, work)
+        return root / name
+
+    dry = fresh("dry")
+    status = child(crash_run, settings, {crash.ENV: "count"}, report=work / "reached.json")
+    counts = json.loads((work / "reached.json").read_text())
+    work.rename(dry)
     with (root / "results.jsonl").open("w") as out:
         out.write(json.dumps({"name": "dry", "crash": describe(status), "reached": counts}) + "\n")
         for i, (point, nth, point2, nth2) in enumerate(kill_points(counts, plan["kills"], plan.get("seed", 0))):
             if "only" in plan and i not in plan["only"]:
                 continue
             name = f"k{i:03d}"
-            state = root / name
-            shutil.copytree(template, state)
-            settings = settings_for(state)
+            keep = fresh(name)
             result: dict[str, Any] = {"name": name, "point": point, "nth": nth}
             result["crash"] = describe(child(crash_run, settings, {crash.ENV: f"{point}:{nth}"}))
             if point2 is not None:
                 result.update(point2=point2, nth2=nth2)
                 result["crash2"] = describe(child(recovery_run, settings, {crash.ENV: f"{point2}:{nth2}"}))
             result["recovery"] = describe(child(recovery_run, settings, {}))
+            work.rename(keep)
             out.write(json.dumps(result) + "\n")
             out.flush()
 

@@ -144,6 +144,7 @@ def check(results: list[dict[str, Any]], root: Path, kills: int) -> None:
     assert not bad, json.dumps(bad, indent=1)[:4000]
 
 
+@pytest.mark.timeout(240)
 def test_twenty_kill_points_lose_nothing_and_send_nothing_twice(tmp_path: Path) -> None:
     results = run_harness(tmp_path, kills=20, seed=1)
     check(results, tmp_path, 20)
@@ -152,6 +153,7 @@ def test_twenty_kill_points_lose_nothing_and_send_nothing_twice(tmp_path: Path) 
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1_800)
 def test_two_hundred_kill_points_including_crashes_during_recovery(tmp_path: Path) -> None:
     results = run_harness(tmp_path, kills=200, seed=2)
     check(results, tmp_path, 200)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -21,6 +22,7 @@ from tradepipe.core.marketdata import FetchResult
 from tradepipe.core.marketdata.fetch import candle_frame
 from tradepipe.domain.cycle import CycleContext
 from tradepipe.domain.market import DatasetRef
+from tradepipe.domain.pools import PoolFacts
 from tradepipe.domain.quality import Verdict
 from tradepipe.stages import gate as gate_stage
 
@@ -165,15 +167,20 @@ def test_gx_tier_runs_once_per_cycle_and_links_data_docs(tmp_path: Path) -> None
     settings = settings_for(tmp_path, f"sqlite:///{tmp_path / 'ledger.db'}", gx_enabled=True)
     ctx = open_cycle(settings, 0)
     fetched = [batch(settings, ctx.as_of_ms, 0, plant={SYMBOLS[0]: nan_close}), batch(settings, ctx.as_of_ms, 1)]
-    outcome = gate_stage.gate(settings, ctx, fetched)
+    good = PoolFacts("sim-sol", "p1", "NEW/SOL", "m1", "So1", 1e6, 500.0, 25.0, 1_000, 61_000, 35.0)
+    rugged = replace(good, pool_id="p2", symbol="RUG/SOL", base_reserve=0.0)
+    outcome = gate_stage.gate(settings, ctx, fetched, pools=[good, rugged])
+    assert outcome.rejected_pools == (("sim-sol", "RUG/SOL"),)
     docs = Path(outcome.data_docs.removeprefix("file://"))
     assert docs.is_file() and docs.is_relative_to((Path(settings.state_dir) / "quality" / "gx").resolve())
     run = wiring.quality_store(settings).latest_run()
     assert run is not None and run.gx_status == "failed" and run.rows == 1800
-    assert "expect_column_values_to_not_be_null(close)" in run.gx_failed
+    assert "ohlcv: expect_column_values_to_not_be_null(close)" in run.gx_failed
+    assert "pool_facts: expect_column_values_to_be_between(base_reserve > 0)" in run.gx_failed
     assert [(r.symbol, r.issues[0].check) for r in outcome.reports if r.issues] == [(SYMBOLS[0], "nan_values")]
     assert len(outcome.reports) == 6 and len(evaluated(outcome)) == 5
-    assert "Great Expectations tier" in Path(outcome.html_report).read_text()
+    page = Path(outcome.html_report).read_text()
+    assert "Great Expectations tier: candles" in page and "Great Expectations tier: new DEX pools" in page
 
 
 def _ref_dict(ref: DatasetRef) -> dict[str, object]:

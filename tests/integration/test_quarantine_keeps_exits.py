@@ -44,5 +44,7 @@ def test_positions_in_quarantined_symbols_are_still_exited(tmp_path: Path) -> No
     assert held <= set(gate.quarantined)
     assert gate.work == ()  # nothing reaches a strategy, so no new entry can be sized
     exits = manage_stage.manage(bad, ctx)
-    assert {(o.venue, o.symbol) for o in exits.placed} == held
+    intents = [wiring.ledger(bad).intent(cid) for cid in exits.placed]
+    assert {(i.venue, i.symbol) for i in intents if i is not None} == held
+    assert all(i is not None and i.side.value == "sell" for i in intents)
     assert {p.key for p in wiring.ledger(bad).open_positions()} == set()

@@ -44,13 +44,8 @@ def cluster(tmp_path: Path) -> Iterator[str]:
         while not scheduler_file.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         address = json.loads(scheduler_file.read_text())["address"]
-        for _ in range(2):
-            processes.append(
-                subprocess.Popen(
-                    [DASK, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
-                    stdout=log, stderr=subprocess.STDOUT,
-                )  # fmt: skip
-            )
+        worker = [DASK, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"]
+        processes += [subprocess.Popen(worker, stdout=log, stderr=subprocess.STDOUT) for _ in range(2)]
         with Client(address, timeout=30) as client:
             client.wait_for_workers(2, timeout=60)
         yield address

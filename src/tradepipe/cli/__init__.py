@@ -9,6 +9,7 @@ import typer
 from tradepipe.cli import data as data_cli
 from tradepipe.cli import decisions as decisions_cli
 from tradepipe.cli import emergency, history, positions, reconcile, run
+from tradepipe.cli import orders as orders_cli
 from tradepipe.cli import risk as risk_cli
 from tradepipe.cli import serve as serve_cli
 from tradepipe.cli.common import prepare_prefect
@@ -29,6 +30,7 @@ app.command()(emergency.resume)
 app.add_typer(serve_cli.app, name="serve")
 app.add_typer(data_cli.app, name="data")
 app.add_typer(risk_cli.app, name="risk")
+app.add_typer(orders_cli.app, name="orders")
 
 __all__ = ["app", "main", "prepare_prefect", "summary_tables"]
 

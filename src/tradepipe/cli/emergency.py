@@ -8,7 +8,6 @@ import typer
 
 from tradepipe.cli.common import ConfigOption, console, err_console, load_or_exit, prepare_prefect
 from tradepipe.cli.positions import AccountOption, check_account
-from tradepipe.domain.portfolio import PAPER
 from tradepipe.errors import TradepipeError
 
 
@@ -41,12 +40,13 @@ def emergency_stop(
         raise typer.Exit(code=1)
 
 
-def resume(account: AccountOption = PAPER, config: ConfigOption = None) -> None:
+def resume(account: AccountOption = None, config: ConfigOption = None) -> None:
     """Lift the halt on new entries set by an emergency stop or a reconciliation mismatch."""
     from tradepipe import wiring
 
     settings = load_or_exit(config)
-    ledger = wiring.ledger(settings).for_account(check_account(account))
+    account = check_account(account, settings)
+    ledger = wiring.ledger(settings).for_account(account)
     lifted = ledger.clear_halts(by="operator")
     console.print(f"lifted {lifted} halt(s) on {account}; new entries allowed" if lifted else "nothing was halted")
     if ledger.unresolved_reconciliations():

@@ -10,11 +10,10 @@ from tradepipe.cli.common import ConfigOption, console, load_or_exit
 from tradepipe.cli.ledger_tables import fills_table, reconciliations_table
 from tradepipe.cli.ledger_tables import table as ledger_table
 from tradepipe.cli.positions import AccountOption, check_account
-from tradepipe.domain.portfolio import PAPER
 
 
 def history(
-    account: AccountOption = PAPER,
+    account: AccountOption = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="Rows per table.")] = 20,
     config: ConfigOption = None,
 ) -> None:
@@ -22,7 +21,8 @@ def history(
     from tradepipe import wiring
 
     settings = load_or_exit(config)
-    ledger = wiring.ledger(settings).for_account(check_account(account))
+    account = check_account(account, settings)
+    ledger = wiring.ledger(settings).for_account(account)
     fills = ledger.fill_history(limit)
     console.print(fills_table(fills, f"Fills ({account}, newest first)") if fills else "no fills yet")
     closed = [p for p in ledger.positions(include_closed=True) if not p.is_open][:limit]

@@ -8,21 +8,26 @@ import typer
 
 from tradepipe.cli.common import ConfigOption, console, load_or_exit
 from tradepipe.cli.ledger_tables import positions_table
-from tradepipe.domain.portfolio import ACCOUNTS, PAPER
+from tradepipe.config import Settings
+from tradepipe.domain.portfolio import ACCOUNTS
 
 AccountOption = Annotated[
-    str, typer.Option("--account", "-a", help=f"Ledger account: one of {', '.join(ACCOUNTS)}.", show_default=True)
+    str | None,
+    typer.Option("--account", "-a", help=f"Ledger account: {' or '.join(ACCOUNTS)} (default: the config's mode)."),
 ]
 
 
-def check_account(account: str) -> str:
+def check_account(account: str | None, settings: Settings) -> str:
+    """The account to show: the given one (checked) or the one this config trades."""
+    if account is None:
+        return settings.mode
     if account not in ACCOUNTS:
         raise typer.BadParameter(f"must be one of {', '.join(ACCOUNTS)}", param_hint="--account")
     return account
 
 
 def positions(
-    account: AccountOption = PAPER,
+    account: AccountOption = None,
     marks: Annotated[bool, typer.Option(help="Mark to the latest sim prices (unrealised P&L).")] = True,
     config: ConfigOption = None,
 ) -> None:
@@ -31,7 +36,8 @@ def positions(
     from tradepipe.stages.marks import mark_prices
 
     settings = load_or_exit(config)
-    ledger = wiring.ledger(settings).for_account(check_account(account))
+    account = check_account(account, settings)
+    ledger = wiring.ledger(settings).for_account(account)
     for halt in ledger.active_halts():
         console.print(f"[bold red]HALTED[/] ({halt.source}): {halt.reason} — `tradepipe resume` lifts it")
     rows = ledger.open_positions()
@@ -39,5 +45,5 @@ def positions(
         console.print("no open positions")
         return
     as_of = ledger.last_as_of_ms()
-    prices = mark_prices(wiring.gateways(settings, as_of), rows) if marks and as_of and account == PAPER else {}
+    prices = mark_prices(wiring.gateways(settings, as_of), rows) if marks and as_of and account == settings.mode else {}
     console.print(positions_table(rows, prices, f"Open positions ({account}, {settings.positions.cost_method} cost)"))

@@ -20,7 +20,7 @@ import polars as pl
 
 from tradepipe import wiring
 from tradepipe.adapters.files import write_atomically
-from tradepipe.adapters.quality.frames import ohlcv_frame
+from tradepipe.adapters.quality.frames import ohlcv_frame, pool_facts_frame
 from tradepipe.adapters.storage.quality import GateRunRow
 from tradepipe.config import Settings
 from tradepipe.core import marketdata, quality
@@ -29,6 +29,7 @@ from tradepipe.core.quality.html import render_html
 from tradepipe.core.quality.report import GateSummary, QuarantineView, render_worst_markdown
 from tradepipe.domain.cycle import CycleContext
 from tradepipe.domain.market import DatasetRef
+from tradepipe.domain.pools import PoolFacts
 from tradepipe.domain.quality import QualityReport, Verdict
 from tradepipe.stages.timing import timed_stage
 
@@ -45,6 +46,7 @@ class GateOutcome:
     html_report: str = ""  # our single-file summary (path)
     data_docs: str = ""  # GX Data Docs page of this run (file:// URL), "" when the GX tier is off
     worst_markdown: str = ""  # markdown table of the worst symbols
+    rejected_pools: tuple[Pair, ...] = ()  # (venue, symbol) of DEX pools whose facts failed the pool_facts suite
 
     def quality_factor(self) -> dict[Pair, float]:
         return {(r.venue, r.symbol): r.score for r in self.reports if r.verdict is Verdict.WARN}
@@ -67,8 +69,13 @@ def gate(
     ctx: CycleContext,
     fetched: Sequence[marketdata.FetchResult],
     consensus: Mapping[Pair, str] | None = None,
+    pools: Sequence[PoolFacts] = (),
 ) -> GateOutcome:
-    """Check every symbol; quarantine failures with their reason; only clean, released symbols go on."""
+    """Check every symbol; quarantine failures with their reason; only clean, released symbols go on.
+
+    New DEX pools (from discovery) are validated by the GX ``pool_facts`` suite; failing pools are returned in
+    ``rejected_pools`` (they never enter the candle universe, so there is nothing to quarantine).
+    """
     with timed_stage(settings, ctx, "gate"):
         rules = quality_rules(settings)
         started = time.perf_counter()
@@ -87,6 +94,9 @@ def gate(
             candles = pl.concat(frames, how="vertical")
             suite = wiring.gx_runner(settings).validate("ohlcv", ohlcv_frame(candles), ctx.run_id)
             reports = quality.second_opinion(reports, suite, rules)
+        pool_suite = None
+        if settings.quality.gx_enabled and pools:
+            pool_suite = wiring.gx_runner(settings).validate("pool_facts", pool_facts_frame(pools), ctx.run_id)
         reports = _one_per_pair(reports)
         ledger = wiring.ledger(settings)
         failing = [r for r in reports if r.verdict is Verdict.QUARANTINE]
@@ -107,6 +117,7 @@ def gate(
             rows=sum(f.height for f in frames),
             polars_seconds=polars_seconds,
             suite=suite,
+            pool_suite=pool_suite,
             quarantine=_quarantine_views(settings),
             release_after=settings.quality.release_after_clean_cycles,
             released=released,
@@ -119,6 +130,7 @@ def gate(
             html_report=str(html_path),
             data_docs=suite.data_docs if suite is not None else "",
             worst_markdown=render_worst_markdown(summary, settings.quality.worst_symbols),
+            rejected_pools=summary.rejected_pools(tuple((p.venue, p.symbol) for p in pools)),
         )
 
 
@@ -200,7 +212,9 @@ def _publish(settings: Settings, ctx: CycleContext, summary: GateSummary, blocke
             polars_seconds=summary.polars_seconds,
             gx_status=summary.gx_status,
             gx_seconds=suite.seconds if suite else 0.0,
-            gx_failed=tuple(f"{o.expectation}({o.target})" for o in suite.failed) if suite else (),
+            gx_failed=tuple(
+                f"{s.kind}: {o.expectation}({o.target})" for s in (suite, summary.pool_suite) if s for o in s.failed
+            ),
             html_report=str(path),
             data_docs=suite.data_docs if suite else "",
         ),

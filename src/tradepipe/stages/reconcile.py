@@ -37,13 +37,16 @@ def reconcile(
 
 
 def default_accounts(settings: Settings, ctx: CycleContext, only: str | None = None) -> Accounts:
-    """The accounts this install reconciles: paper always; live needs a live venue adapter (none offline)."""
-    if only == LIVE or settings.live.enabled:
+    """The account this install trades (``mode``: paper or live) with its gateways from ``wiring``.
+
+    Paper and live run side by side as two installs on one database: each reconciles its own account.
+    """
+    if only is not None and only != settings.mode:
         raise ConfigurationError(
-            "reconcile: no live venue is configured ([live] enabled needs a live gateway in wiring); "
-            "reconcile --account paper, or pass the live gateways to the reconcile stage"
+            f"reconcile --account {only}: this config trades the {settings.mode} account; "
+            f"use a config with mode = {only!r} (same database_url) to reconcile {only}"
         )
-    return {PAPER: wiring.gateways(settings, ctx.as_of_ms)}
+    return {settings.mode: wiring.gateways(settings, ctx.as_of_ms)}
 
 
 def reconcile_accounts(

@@ -72,7 +72,7 @@ def replay(raw: list[tuple[str, str, Decimal, Decimal, Decimal, str]], method: C
 
 
 @pytest.mark.parametrize("method", ["average", "fifo"])
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(raw=steps())
 def test_equity_identities_hold_at_every_step(raw: list, method: CostMethod) -> None:  # type: ignore[type-arg]
     def check(positions: dict[str, Position], marks: dict[str, Decimal], cash: Decimal) -> None:
@@ -89,7 +89,7 @@ def test_equity_identities_hold_at_every_step(raw: list, method: CostMethod) -> 
 
 
 @pytest.mark.parametrize("method", ["average", "fifo"])
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(raw=steps())
 def test_rebuilt_positions_equal_incremental_ones(raw: list, method: CostMethod) -> None:  # type: ignore[type-arg]
     final: dict[str, Position] = {}
@@ -103,7 +103,7 @@ def test_rebuilt_positions_equal_incremental_ones(raw: list, method: CostMethod)
     assert {k[1]: p for k, p in rebuilt.items()} == final
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(raw=steps())
 def test_fifo_and_average_differ_only_in_when_pnl_is_realised(raw: list) -> None:  # type: ignore[type-arg]
     results = {}

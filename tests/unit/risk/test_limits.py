@@ -168,6 +168,8 @@ def test_correlated_candidate_is_scaled_then_denied() -> None:
     sizes = {i.symbol: i.amount for i in out.intents}
     assert set(sizes) == {"HALF/USDT", "FREE/USDT"}
     assert sizes["HALF/USDT"] < sizes["FREE/USDT"]  # same score and vol, but correlated: scaled down
+    half = next(i for i in out.intents if i.symbol == "HALF/USDT")
+    assert "with HELD/USDT on w: ×0." in half.reason
 
 
 def test_cluster_exposure_cap() -> None:

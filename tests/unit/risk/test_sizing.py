@@ -219,7 +219,7 @@ def test_reserve_cash_is_kept_back() -> None:
         [decision("TOP/USDT", volatility=0.001)], state({"v": D("1000")}), rules, greedy, run_id=RUN
     ).intents
     assert top.amount == D("24.300")  # (1000 − 10% kept) / 1.001 / 37 = 24.30002… (lot 0.001)
-    assert "cut" not in top.reason
+    assert top.reason.endswith("; cut to the available cash")
 
 
 def test_each_venue_spends_its_own_cash() -> None:

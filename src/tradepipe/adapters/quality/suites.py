@@ -46,9 +46,8 @@ def _not_null(columns: tuple[str, ...]) -> list[Spec]:
 
 
 def _finite(columns: tuple[str, ...]) -> list[Spec]:
-    return [
-        Spec("ExpectColumnValuesToBeBetween", {"column": c, "max_value": FINITE_MAX}, c, "nan_values") for c in columns
-    ]
+    between = "ExpectColumnValuesToBeBetween"
+    return [Spec(between, {"column": c, "max_value": FINITE_MAX}, f"{c} finite", "nan_values") for c in columns]
 
 
 def _positive(columns: tuple[str, ...], mirrors: str) -> list[Spec]:

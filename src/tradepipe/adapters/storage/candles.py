@@ -20,6 +20,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
@@ -75,8 +76,13 @@ class ParquetCandleStore:
     def append(self, venue: str, symbol: str, timeframe: str, rows: pl.DataFrame) -> int:
         """Store candles newer than the partition's last one as a new part; returns how many were new."""
         last = self.last_timestamp(venue, symbol, timeframe)
-        new = rows.select(HISTORY_COLUMNS) if last is None else rows.filter(pl.col("timestamp") > last)
-        new = new.unique("timestamp", keep="last").sort("timestamp")
+        new = rows.select(HISTORY_COLUMNS)
+        stamps = new["timestamp"].to_numpy()
+        if len(stamps) > 1 and not bool(np.all(np.diff(stamps) > 0)):  # pages arrive ascending: rarely needed
+            new = new.unique("timestamp", keep="last").sort("timestamp")
+            stamps = new["timestamp"].to_numpy()
+        if last is not None and len(stamps) and stamps[0] <= last:
+            new = new.slice(int(np.searchsorted(stamps, last, "right")))
         if new.is_empty():
             return 0
         directory = self.partition(venue, symbol, timeframe)

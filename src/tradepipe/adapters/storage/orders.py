@@ -201,6 +201,42 @@ class OrderJournal:
         with self.engine.connect() as conn:
             return _tracked(conn, i.status.in_(OPEN_STATUSES) & (i.account == self.account))
 
+    def order_rows(self: Ledger, *, limit: int = 50, open_only: bool = False) -> list[dict[str, Any]]:
+        """This account's newest orders for display: intent, status, reason, route, fills and realised slippage."""
+        i, o = t.order_intents.c, t.orders.c
+        query = (
+            select(
+                i.client_order_id,
+                i.created_at,
+                i.venue,
+                i.symbol,
+                i.side,
+                i.order_type,
+                i.amount,
+                i.limit_price,
+                i.stop_price,
+                i.time_in_force,
+                i.status,
+                i.status_reason,
+                i.route,
+                i.attempts,
+                i.emulated,
+                i.expected_slippage_bps,
+                o.order_id,
+                o.filled,
+                o.average_price,
+                o.slippage_bps,
+            )
+            .select_from(t.order_intents.outerjoin(t.orders, o.client_order_id == i.client_order_id))
+            .where(i.account == self.account)
+            .order_by(i.created_at.desc(), i.client_order_id)
+            .limit(limit)
+        )
+        if open_only:
+            query = query.where(i.status.in_(OPEN_STATUSES))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
     def unresolved_intents(self: Ledger) -> list[OrderIntent]:
         """The intents of ``open_orders`` (their venue outcome is not final yet)."""
         return [o.intent for o in self.open_orders()]

@@ -109,5 +109,5 @@ class WindowCache:
 
 def array_frame(rows: np.ndarray) -> pl.DataFrame:
     """An ``(n, 6)`` candle array as a history frame (integer timestamps)."""
-    frame = pl.from_numpy(rows.reshape(-1, len(OHLCV)), schema=list(OHLCV), orient="row")
-    return frame.with_columns(pl.col("timestamp").cast(pl.Int64))
+    rows = rows.reshape(-1, len(OHLCV))
+    return pl.DataFrame({"timestamp": rows[:, 0].astype(np.int64), **{c: rows[:, i] for i, c in enumerate(OHLCV) if i}})

@@ -92,19 +92,24 @@ def _formula(summary: GateSummary) -> str:
     )
 
 
-def _gx_section(suite: SuiteOutcome | None, reports: tuple[QualityReport, ...]) -> str:
+def _gx_section(suite: SuiteOutcome | None, reports: tuple[QualityReport, ...], title: str) -> str:
     if suite is None:
-        return "<h2>Great Expectations tier</h2><p>Off (<code>quality.gx_enabled = false</code>).</p>"
+        return f"<h2>{escape(title)}</h2><p>Not run (<code>quality.gx_enabled = false</code> or no data).</p>"
     status = "error" if suite.error else ("passed" if suite.success else "failed")
-    head = f"<h2>Great Expectations tier {_badge(status)}</h2>"
+    head = f"<h2>{escape(title)} {_badge(status)}</h2>"
     if suite.error:
         return head + f"<p>GX could not run: <code>{escape(suite.error)}</code>. The polars verdicts stand.</p>"
-    agree = tier_agreement(reports, suite)
+    agreement = ""
+    if reports:
+        agree = tier_agreement(reports, suite)
+        agreement = (
+            f" Tiers on integrity: both failed {agree['both_failed']}, polars only {agree['polars_only']}, "
+            f"GX only {agree['gx_only']}, both passed {agree['both_passed']}."
+        )
     link = (
         f"<p>Suite <code>tradepipe.{escape(suite.kind)}</code> on {suite.rows:,} rows in {suite.seconds:.2f} s. "
         f'<a href="{escape(suite.data_docs)}">GX Data Docs for this run</a> (styled from a CDN: offline it renders '
-        f"plain). Tiers on integrity: both failed {agree['both_failed']}, polars only {agree['polars_only']}, "
-        f"GX only {agree['gx_only']}, both passed {agree['both_passed']}.</p>"
+        f"plain).{agreement}</p>"
     )
     rows = [
         [
@@ -161,7 +166,8 @@ def render_html(summary: GateSummary, worst_n: int = 10) -> str:
             if quarantine_rows
             else "<p>none</p>"
         ),
-        _gx_section(summary.suite, summary.reports),
+        _gx_section(summary.suite, summary.reports, "Great Expectations tier: candles"),
+        _gx_section(summary.pool_suite, (), "Great Expectations tier: new DEX pools") if summary.pool_suite else "",
         _formula(summary),
         f"<details><summary>All {len(ordered)} symbols</summary>{_table(headers, _report_rows(ordered))}</details>",
         "</body></html>",

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tradepipe.core.quality.score import QualityRules
-from tradepipe.core.quality.tiers import SuiteOutcome
+from tradepipe.core.quality.tiers import SuiteOutcome, gx_findings
 from tradepipe.domain.quality import QualityReport, Verdict
 
 
@@ -33,6 +33,7 @@ class GateSummary:
     rows: int = 0
     polars_seconds: float = 0.0
     suite: SuiteOutcome | None = None
+    pool_suite: SuiteOutcome | None = None  # the GX pool_facts suite on the cycle's new DEX pools
     quarantine: tuple[QuarantineView, ...] = ()
     release_after: int = 1
     released: int = 0
@@ -48,6 +49,12 @@ class GateSummary:
         if self.suite.error:
             return "error"
         return "passed" if self.suite.success else "failed"
+
+    def rejected_pools(self, pools: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+        """The (venue, symbol) of pools the pool_facts suite failed (all of them on a table-level failure)."""
+        if self.pool_suite is None:
+            return ()
+        return tuple(sorted(gx_findings(self.pool_suite, pools)))
 
     def check_counts(self) -> Counter[str]:
         """Symbols failing each check."""

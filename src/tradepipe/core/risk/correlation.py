@@ -98,20 +98,16 @@ class RiskModel:
         self.max_with = np.full(n, -1, dtype=np.int64)
         self.cluster = np.zeros(n)
         if held.size:
-            block = self.z @ self.z[held].T  # (n, held): correlation of every key with every held key
-            block[held, np.arange(held.size)] = -np.inf  # a symbol is not correlated "with itself" here
-            best = block.argmax(axis=1)
-            self.max_corr = block[np.arange(n), best]
-            self.max_with = held[best]
-            self.cluster = (block >= self.threshold).astype(np.float64) @ self.exposure[held] + np.where(
-                self.exposure > 0, self.exposure, 0.0
-            )
+            _held_stats(self.z, held, self.exposure[held], self.threshold, self.max_corr, self.max_with, self.cluster)
+            self.cluster += self.exposure  # a held symbol is in its own cluster
         weighted = self.vol * self.exposure / self.equity
         self.g = self._times_corr(weighted)  # C @ (σ ∘ w)
         self.port_var = float(weighted @ self.g)
 
     def _times_corr(self, u: FloatArray) -> FloatArray:
-        return self.z @ (self.z.T @ u) + self.missing * u
+        out = np.empty_like(u)
+        _corr_times(self.z, u, self.missing, out)
+        return out
 
     def correlation_with_held(self, i: int) -> tuple[float, Key | None]:
         j = int(self.max_with[i])
@@ -133,7 +129,7 @@ class RiskModel:
         b = 2.0 * sigma * float(self.g[i])
         root = math.sqrt(b * b - 4.0 * a * c0)
         if b >= 0:
-            x = -2.0 * c0 / (b + root) if b + root > 0 else float("inf")
+            x = -2.0 * c0 / (b + root) if b + root > 0 else (0.0 if a > 0 else float("inf"))
         else:
             x = (root - b) / (2.0 * a) if a > 0 else float("inf")
         return max(0.0, x) * self.equity
@@ -184,3 +180,53 @@ def _absorb(
         if r != i and c > max_corr[r]:
             max_corr[r] = c
             max_with[r] = i
+
+
+# The kernels below are single-threaded numba loops on purpose: the model's products are small (≈ 1,200 × 96), and
+# a threaded BLAS call there spins worker threads that steal the core the planner runs on when the machine is busy.
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _held_stats(
+    z: FloatArray,
+    held: npt.NDArray[np.int64],
+    held_exposure: FloatArray,
+    threshold: float,
+    max_corr: FloatArray,
+    max_with: npt.NDArray[np.int64],
+    cluster: FloatArray,
+) -> None:  # pragma: no cover - compiled
+    """Per row: the best correlation with another held key (and which), and the held exposure correlated ≥ threshold."""
+    n, bars = z.shape
+    for r in range(n):
+        best, arg, total = -np.inf, -1, 0.0
+        for h in range(held.size):
+            j = held[h]
+            if j == r:
+                continue
+            c = 0.0
+            for k in range(bars):
+                c += z[r, k] * z[j, k]
+            if c > best:
+                best, arg = c, j
+            if c >= threshold:
+                total += held_exposure[h]
+        max_corr[r], max_with[r], cluster[r] = best, arg, total
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _corr_times(
+    z: FloatArray, u: FloatArray, missing: npt.NDArray[np.bool_], out: FloatArray
+) -> None:  # pragma: no cover
+    """``out = C @ u`` with ``C = Z Zᵀ`` (plus 1 on the diagonal of rows without returns)."""
+    n, bars = z.shape
+    v = np.zeros(bars)
+    for r in range(n):
+        if u[r] != 0.0:
+            for k in range(bars):
+                v[k] += z[r, k] * u[r]
+    for r in range(n):
+        total = 0.0
+        for k in range(bars):
+            total += z[r, k] * v[k]
+        out[r] = total + (u[r] if missing[r] else 0.0)

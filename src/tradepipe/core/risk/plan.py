@@ -126,21 +126,24 @@ class _Planner:
         if not (math.isfinite(d.last_price) and d.last_price > 0):
             return Denial("price", f"no usable last price ({d.last_price})")
         index = self.model.index[key]
-        factor, denial = self._correlation_factor(index)
+        factor, denial, note = self._correlation_factor(index)
         if denial is not None:
             return denial
-        return self._size(d, rules, index, fraction * factor)
+        return self._size(d, rules, index, fraction * factor, note)
 
-    def _correlation_factor(self, index: int) -> tuple[float, Denial | None]:
+    def _correlation_factor(self, index: int) -> tuple[float, Denial | None, str]:
+        """1 below the scale level; falling linearly to ``correlation_min_factor`` at the deny level; then a denial."""
         cfg = self.cfg
         rho, other = self.model.correlation_with_held(index)
         if other is None or rho < cfg.correlation_scale_above:
-            return 1.0, None
+            return 1.0, None, ""
         with_ = f"{other[1]} on {other[0]}"
         if rho >= cfg.correlation_deny_above:
-            return 0.0, Denial("correlation", f"correlation {rho:.2f} with {with_} ≥ {cfg.correlation_deny_above}")
+            denial = Denial("correlation", f"correlation {rho:.2f} with {with_} ≥ {cfg.correlation_deny_above}")
+            return 0.0, denial, ""
         span = max(cfg.correlation_deny_above - cfg.correlation_scale_above, 1e-12)
-        return 1.0 - (rho - cfg.correlation_scale_above) / span * (1.0 - cfg.correlation_min_factor), None
+        factor = 1.0 - (rho - cfg.correlation_scale_above) / span * (1.0 - cfg.correlation_min_factor)
+        return factor, None, f"; correlation {rho:.2f} with {with_}: ×{factor:.2f}"
 
     def _rooms(self, d: Decision, index: int) -> list[limits.Room]:
         cfg = self.cfg
@@ -155,7 +158,7 @@ class _Planner:
             ),
         ]
 
-    def _size(self, d: Decision, rules: MarketRules, index: int, fraction: float) -> OrderIntent | Denial:
+    def _size(self, d: Decision, rules: MarketRules, index: int, fraction: float, note: str) -> OrderIntent | Denial:
         balance, available = self.capital.balance(d.venue)
         if available < rules.min_cost:
             return Denial("insufficient_cash", f"{available:.2f} available < the venue minimum {rules.min_cost}")
@@ -186,7 +189,9 @@ class _Planner:
         self.book.add(d.venue, d.symbol, spent)
         self.model.add(index, spent, from_row=0 if self.cfg.allow_scale_in else index + 1)
         self.open_count += 1
-        reason = f"score {d.score:.3f}, fraction {fraction:.4f} of {balance:.2f}"
+        reason = f"score {d.score:.3f}, fraction {fraction:.4f} of {balance:.2f}{note}"
         if binding is not None:
             reason += f"; cut by {binding.rule}"
+        elif cash_cap < wanted:
+            reason += "; cut to the available cash"
         return entry_intent(d, amount, price, rules, self.cfg, self.run_id, reason, coid)

@@ -42,7 +42,6 @@ ROWS: tuple[str, ...] = (
     "volatility",
 )
 ROW = {name: index for index, name in enumerate(ROWS)}
-_SCRATCH = 2  # raw %K, log returns
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +129,6 @@ def compute(
     elif out.shape[0] != len(ROWS) or out.shape[1] < n or out.dtype != np.float64:
         raise ValueError(f"out must be float64 of shape ({len(ROWS)}, >= {n}), got {out.dtype} {out.shape}")
     view = out[:, :n]
-    tmp = np.empty((_SCRATCH, n))
     kernel = kernels.set_parallel if parallel else kernels.set_serial
-    kernel(*columns, bounds, spec.as_array(), view, tmp)
+    kernel(*columns, bounds, spec.as_array(), view)
     return view

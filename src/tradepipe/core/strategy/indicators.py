@@ -47,18 +47,15 @@ def segments(valid: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
-def _by_segment(
-    inputs: list[FloatArray], outputs: int, kernel: Callable[..., None], scratch: int = 0
-) -> tuple[FloatArray, ...]:
-    """Run ``kernel(*input_views, *output_views, *scratch_views)`` on each gap-free segment."""
+def _by_segment(inputs: list[FloatArray], outputs: int, kernel: Callable[..., None]) -> tuple[FloatArray, ...]:
+    """Run ``kernel(*input_views, *output_views)`` on each gap-free segment."""
     size = inputs[0].size
     outs = [np.full(size, np.nan) for _ in range(outputs)]
-    temps = [np.empty(size) for _ in range(scratch)]
     valid = np.ones(size, dtype=bool)
     for array in inputs:
         valid &= ~np.isnan(array)
     for a, b in segments(valid):
-        kernel(*(x[a:b] for x in inputs), *(o[a:b] for o in outs), *(t[a:b] for t in temps))
+        kernel(*(x[a:b] for x in inputs), *(o[a:b] for o in outs))
     return tuple(outs)
 
 
@@ -149,12 +146,7 @@ def stoch(
     for name, value in (("fastk", fastk), ("slowk", slowk), ("slowd", slowd)):
         _check_period(value, name)
     arrays = _as_float_arrays(high=high, low=low, close=close)
-    return _by_segment(
-        arrays,
-        2,
-        lambda h, lo, c, k, d, buf: kernels.stoch_into(h, lo, c, fastk, slowk, slowd, buf, k, d),
-        scratch=1,
-    )
+    return _by_segment(arrays, 2, lambda h, lo, c, k, d: kernels.stoch_into(h, lo, c, fastk, slowk, slowd, k, d))
 
 
 def obv(close: npt.ArrayLike, volume: npt.ArrayLike) -> FloatArray:
@@ -199,4 +191,4 @@ def realised_volatility(close: npt.ArrayLike, window: int = 20, ddof: int = 1) -
         raise ValueError(f"ddof must be in [0, window), got {ddof} for window {window}")
     (c,) = _as_float_arrays(close=close)
     c = np.where(c > 0, c, np.nan)
-    return _by_segment([c], 1, lambda x, o, r: kernels.volatility_into(x, window, ddof, r, o), scratch=1)[0]
+    return _by_segment([c], 1, lambda x, o: kernels.volatility_into(x, window, ddof, o))[0]

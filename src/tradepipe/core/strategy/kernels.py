@@ -249,8 +249,10 @@ def window_moments(x: np.ndarray, n: int, ddof: int, sd_out: np.ndarray, mean_ou
     anchor = x[0] if size else 0.0
     s1 = 0.0
     s2 = 0.0
+    rebuild = n  # next bar at which the sums are rebuilt (a counter: no integer division in the loop)
     for i in range(size):
-        if i >= n and i % n == 0:
+        if i == rebuild:
+            rebuild += n
             anchor = x[i - 1]
             s1 = 0.0
             s2 = 0.0
@@ -341,17 +343,22 @@ def stoch_into(
     fastk: int,
     slowk: int,
     slowd: int,
-    fast_buf: np.ndarray,
     k_out: np.ndarray,
     d_out: np.ndarray,
 ) -> None:
-    """TA-Lib STOCH with SMA smoothing; ``fast_buf`` is scratch as long as the input (raw %K)."""
+    """TA-Lib STOCH with SMA smoothing, in one pass: raw %K and slow %K live in small ring buffers."""
     size = c.size
     first = fastk + slowk + slowd - 3
     nan_prefix(k_out, first)
     nan_prefix(d_out, first)
     if size <= first:
         return
+    ring_k = np.empty(slowk)
+    ring_d = np.empty(slowd)
+    pos_k = 0
+    pos_d = 0
+    total_k = 0.0
+    total_d = 0.0
     hi = -1
     lw = -1
     for i in range(fastk - 1, size):
@@ -371,24 +378,25 @@ def stoch_into(
         elif lo[i] <= lo[lw]:
             lw = i
         diff = (h[hi] - lo[lw]) / 100.0
-        fast_buf[i] = (c[i] - lo[lw]) / diff if diff != 0.0 else 0.0
-    k_start = fastk + slowk - 2
-    total = 0.0
-    for i in range(fastk - 1, k_start):
-        total += fast_buf[i]
-    for i in range(k_start, size):  # slow %K into k_out from k_start (NaN-ed again below)
-        total += fast_buf[i]
-        k_out[i] = total / slowk
-        total -= fast_buf[i - slowk + 1]
-    total = 0.0
-    for i in range(k_start, first):
-        total += k_out[i]
-    for i in range(first, size):
-        total += k_out[i]
-        d_out[i] = total / slowd
-        total -= k_out[i - slowd + 1]
-    for i in range(k_start, first):
-        k_out[i] = NAN
+        fast = (c[i] - lo[lw]) / diff if diff != 0.0 else 0.0
+        n_fast = i - fastk + 2  # raw %K values so far, this one included
+        if n_fast > slowk:
+            total_k -= ring_k[pos_k]
+        total_k += fast
+        ring_k[pos_k] = fast
+        pos_k = pos_k + 1 if pos_k + 1 < slowk else 0
+        if n_fast < slowk:
+            continue
+        slow = total_k / slowk
+        n_slow = n_fast - slowk + 1
+        if n_slow > slowd:
+            total_d -= ring_d[pos_d]
+        total_d += slow
+        ring_d[pos_d] = slow
+        pos_d = pos_d + 1 if pos_d + 1 < slowd else 0
+        if n_slow >= slowd:
+            k_out[i] = slow
+            d_out[i] = total_d / slowd
 
 
 @njit(cache=True)
@@ -412,8 +420,10 @@ def vwap_into(h: np.ndarray, lo: np.ndarray, c: np.ndarray, v: np.ndarray, n: in
     nan_prefix(out, n - 1)
     pv = 0.0
     vol = 0.0
+    rebuild = n
     for i in range(c.size):
-        if i >= n and i % n == 0:
+        if i == rebuild:
+            rebuild += n
             pv = 0.0
             vol = 0.0
             for j in range(i - n + 1, i):
@@ -430,22 +440,50 @@ def vwap_into(h: np.ndarray, lo: np.ndarray, c: np.ndarray, v: np.ndarray, n: in
 
 
 @njit(cache=True)
-def volatility_into(c: np.ndarray, n: int, ddof: int, returns: np.ndarray, out: np.ndarray) -> None:
-    """Sample (``ddof=1``) deviation of the last ``n`` log returns; first value at bar ``n``.
-    ``returns`` is scratch as long as the input."""
+def volatility_into(c: np.ndarray, n: int, ddof: int, out: np.ndarray) -> None:
+    """Sample (``ddof=1``) deviation of the last ``n`` log returns; first value at bar ``n``. The returns
+    live in a ring buffer of ``n``; the sums are anchored and rebuilt every ``n`` returns (``window_moments``)."""
     size = c.size
     nan_prefix(out, n)
     if size <= n:
         return
+    ring = np.empty(n)
+    pos = 0
+    anchor = math.log(c[1] / c[0])
+    s1 = 0.0
+    s2 = 0.0
+    rebuild = n
     for i in range(1, size):
-        returns[i] = math.log(c[i] / c[i - 1])
-    window_moments(returns[1:], n, ddof, out[1:], out[:0])
+        k = i - 1  # index of this return
+        r = math.log(c[i] / c[i - 1])
+        if k == rebuild:
+            rebuild += n
+            anchor = ring[pos - 1] if pos > 0 else ring[n - 1]
+            s1 = 0.0
+            s2 = 0.0
+            for j in range(n):
+                if j != pos:
+                    y = ring[j] - anchor
+                    s1 += y
+                    s2 += y * y
+        elif k >= n:
+            y = ring[pos] - anchor
+            s1 -= y
+            s2 -= y * y
+        ring[pos] = r
+        pos = pos + 1 if pos + 1 < n else 0
+        y = r - anchor
+        s1 += y
+        s2 += y * y
+        if k >= n - 1:
+            var = (s2 - s1 * (s1 / n)) / (n - ddof)
+            out[i] = math.sqrt(var) if var > 0 else 0.0
 
 
 # --- the indicator set of ``indicator_set`` (kept in this module: numba's on-disk cache of a function is not
 # invalidated when a jitted function it calls changes in another module) ---------------------------------
 @njit(cache=True)
-def set_segment(o, h, lo, c, v, p, out, tmp, a, b):  # type: ignore[no-untyped-def]
+def set_segment(o, h, lo, c, v, p, out, a, b):  # type: ignore[no-untyped-def]
     cs, hs, ls, vs = c[a:b], h[a:b], lo[a:b], v[a:b]
     ema_into(cs, int(p[0]), out[0, a:b])
     ema_into(cs, int(p[1]), out[1, a:b])
@@ -455,16 +493,16 @@ def set_segment(o, h, lo, c, v, p, out, tmp, a, b):  # type: ignore[no-untyped-d
     bbands_into(cs, int(p[5]), p[6], p[6], out[5, a:b], out[6, a:b], out[7, a:b], out[8, a:b])
     macd_into(cs, int(p[7]), int(p[8]), int(p[9]), out[9, a:b], out[10, a:b], out[11, a:b])
     directional_into(hs, ls, cs, int(p[10]), out[13, a:b], out[14, a:b], out[12, a:b])
-    stoch_into(hs, ls, cs, int(p[11]), int(p[12]), int(p[13]), tmp[0, a:b], out[15, a:b], out[16, a:b])
+    stoch_into(hs, ls, cs, int(p[11]), int(p[12]), int(p[13]), out[15, a:b], out[16, a:b])
     obv_into(cs, vs, out[17, a:b])
     vwap_into(hs, ls, cs, vs, int(p[14]), out[18, a:b])
     highest_into(hs, int(p[15]), out[19, a:b])
     lowest_into(ls, int(p[15]), out[20, a:b])
-    volatility_into(cs, int(p[16]), 1, tmp[1, a:b], out[21, a:b])
+    volatility_into(cs, int(p[16]), 1, out[21, a:b])
 
 
 @njit(cache=True)
-def set_symbol(o, h, lo, c, v, p, out, tmp, start, end):  # type: ignore[no-untyped-def]
+def set_symbol(o, h, lo, c, v, p, out, start, end):  # type: ignore[no-untyped-def]
     """Split one symbol at gap bars (any input NaN or a non-positive close) and compute each segment."""
     i = start
     while i < end:
@@ -476,17 +514,17 @@ def set_symbol(o, h, lo, c, v, p, out, tmp, start, end):  # type: ignore[no-unty
         while j < end and c[j] > 0 and h[j] == h[j] and lo[j] == lo[j] and v[j] == v[j] and o[j] == o[j]:
             j += 1
         if j > i:
-            set_segment(o, h, lo, c, v, p, out, tmp, i, j)
+            set_segment(o, h, lo, c, v, p, out, i, j)
         i = j
 
 
 @njit(cache=True)
-def set_serial(o, h, lo, c, v, offsets, p, out, tmp):  # type: ignore[no-untyped-def]
+def set_serial(o, h, lo, c, v, offsets, p, out):  # type: ignore[no-untyped-def]
     for s in range(offsets.size - 1):
-        set_symbol(o, h, lo, c, v, p, out, tmp, offsets[s], offsets[s + 1])
+        set_symbol(o, h, lo, c, v, p, out, offsets[s], offsets[s + 1])
 
 
 @njit(cache=True, parallel=True)
-def set_parallel(o, h, lo, c, v, offsets, p, out, tmp):  # type: ignore[no-untyped-def]
+def set_parallel(o, h, lo, c, v, offsets, p, out):  # type: ignore[no-untyped-def]
     for s in prange(offsets.size - 1):
-        set_symbol(o, h, lo, c, v, p, out, tmp, offsets[s], offsets[s + 1])
+        set_symbol(o, h, lo, c, v, p, out, offsets[s], offsets[s + 1])
