@@ -28,6 +28,7 @@ from tradepipe.stages import start
 
 @task(name="open-cycle", cache_policy=NO_CACHE)
 def open_cycle(settings: Settings, run_id: str) -> CycleContext:
+    gate_stage.prewarm(settings)  # GX imports in seconds: overlap it with discover and fetch
     return start.open_cycle(settings, run_id)
 
 

@@ -119,7 +119,7 @@ def _lookups(count: int) -> float:
 
 
 def run(quick: bool) -> list[dict[str, Any]]:
-    count, repeats = (20, 1) if quick else (300, 3)
+    count, repeats = (20, 1) if quick else (200, 2)
     params = {"orders": count, "ledger": "sqlite-file", "repeats": repeats}
     paper = min(_place(count, paper=True, routing=False) for _ in range(repeats))
     sim = min(_place(count, paper=False, routing=False) for _ in range(repeats))

@@ -97,9 +97,12 @@ def test_recorded_orders_and_trades_become_domain_orders_and_fills(exchange: str
     assert fill.amount * fill.price == pytest.approx(Decimal(str(raw["cost"])), rel=Decimal("1e-9"))
 
 
-def overlay(exchange: str, entries: list[dict]) -> CcxtGateway:
+def overlay(exchange: str, entries: list[dict], calls: list | None = None) -> CcxtGateway:
+    """A gateway whose recording answers ``entries`` first; ``calls`` collects the requests it saw."""
     gateway, recording = ccxt_gateway(exchange)
     recording.responses[:0] = [{"priority": 2, **e} for e in entries]
+    if calls is not None:
+        recording.calls = calls
     return gateway
 
 
@@ -117,9 +120,11 @@ def test_binance_error_replies_map_by_what_to_do() -> None:
     with pytest.raises(ConfigurationError) as auth:
         refused.fetch_balance()
     assert FAKE_KEY not in str(auth.value) and FAKE_SECRET not in str(auth.value) and "api_key_env" in str(auth.value)
-    lost = overlay("binance", [{"method": "POST", "path": "/api/v3/order", "raise": "RequestTimeout"}])
+    calls: list = []
+    lost = overlay("binance", [{"method": "POST", "path": "/api/v3/order", "raise": "RequestTimeout"}], calls)
     with pytest.raises(OrderOutcomeUnknown):
         lost.create_order("ETH/USDT", "market", "buy", 0.5, params={"clientOrderId": "lost-1"})
+    assert [c[0] for c in calls].count("POST") == 1  # ccxt's own retries are off: a timed-out create is never re-sent
     gone = overlay("binance", [{"method": "DELETE", "path": "/api/v3/order", "status": 400,
                                 "body": {"code": -2011, "msg": "Unknown order sent."}}])  # fmt: skip
     with pytest.raises(VenueRejected):

@@ -137,12 +137,12 @@ def test_a_deployment_run_shows_in_the_prefect_ui_with_tasks_and_artifacts(serve
         _save(driver, screenshots / "prefect_ui_flow_run.png")  # the run graph (a canvas) and its logs
         assert "trading-cycle" in body and "tradepipe-process" in body
 
-        _open_tab(driver, "Task Runs")
+        _open_tab(driver, "task-runs")
         body = _wait_for_text(driver, "discover-", "evaluate-", "report-")
         _save(driver, screenshots / "prefect_ui_task_runs.png")
         assert all(f"{stage}-" in body for stage in STAGES)
 
-        _open_tab(driver, "Artifacts")
+        _open_tab(driver, "artifacts")
         _wait_for_text(driver, "trading-cycle-report", "trading-cycle-metrics")
         _save(driver, screenshots / "prefect_ui_artifacts.png")
 
@@ -154,8 +154,7 @@ def test_a_deployment_run_shows_in_the_prefect_ui_with_tasks_and_artifacts(serve
     assert len(list(screenshots.glob("*.png"))) == 4
 
 
-def _open_tab(driver: object, label: str) -> None:
+def _open_tab(driver: object, tab_id: str) -> None:
     from selenium.webdriver.common.by import By
 
-    xpath = f"//*[@role='tab' or self::button][normalize-space(.)='{label}']"
-    driver.find_element(By.XPATH, xpath).click()  # type: ignore[attr-defined]
+    driver.find_element(By.CSS_SELECTOR, f"li.p-tab#{tab_id}").click()  # type: ignore[attr-defined]

@@ -49,6 +49,9 @@ def summary_tables(s: dict[str, Any]) -> Group:
     head.add_row("cache hit/miss", f"{s['cache_hits']}/{s['cache_misses']}", "fills", str(s["fills"]),
                  "reconciliation", s["reconciliation"])  # fmt: skip
     head.add_row("recovered", str(s["recovered"]), "exits", str(s["exits"]), "rejected", str(s["rejected"]))
+    if md := s.get("market_data"):
+        head.add_row("candles cached", f"{md['candles_cached']:,}", "fetched", f"{md['candles_fetched']:,}",
+                     "fallbacks/disagree", f"{md['fallbacks']}/{md['consensus_disagreements']}")  # fmt: skip
     parts: list[Any] = [head]
     stages = Table(title="Stage seconds")
     for stage in s["stage_seconds"]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from tradepipe import wiring
 from tradepipe.config import Settings
-from tradepipe.core import execution, venue_mapping
+from tradepipe.core import execution
 from tradepipe.core.ports import VenueGateway
 from tradepipe.core.positions.emergency import CancelReport, cancel_open_orders, close_intents
 from tradepipe.domain.cycle import CycleContext
@@ -20,6 +20,7 @@ from tradepipe.stages.marks import mark_prices
 from tradepipe.stages.timing import timed_stage
 
 log = logging.getLogger(__name__)
+CLOSE_ROUNDS = 3  # a close the venue rejected is sent again (new client id) up to this many times in all
 
 
 def halt_entries(settings: Settings, ctx: CycleContext, reason: str) -> int:
@@ -33,28 +34,47 @@ def halt_entries(settings: Settings, ctx: CycleContext, reason: str) -> int:
 def cancel_orders(
     settings: Settings, ctx: CycleContext, gateways: Mapping[str, VenueGateway] | None = None
 ) -> CancelReport:
-    """Cancel every open order on every venue; the ledger records each cancel it knows the client id of."""
+    """Cancel every order: the ledger's through execution (state machine, events), then sweep the venues for
+    anything still listed (orders placed by hand, or whose cancel did not settle)."""
     with timed_stage(settings, ctx, "cancel"):
         gateways = gateways or wiring.gateways(settings, ctx.as_of_ms)
+        ours = execution.cancel_all_open_orders(gateways, wiring.ledger(settings), reason="emergency stop")
         report = cancel_open_orders(gateways)
-        ledger = wiring.ledger(settings)  # the account this install trades (settings.mode)
-        for raw in report.canceled:
-            cid = str(raw.get("clientOrderId") or "")
-            if cid and ledger.intent(cid) is not None:
-                ledger.record_order(venue_mapping.order(str(raw["venue"]), raw, cid, list(raw.get("trades") or [])))
+        report.canceled = [{"clientOrderId": cid} for cid in ours.canceled] + report.canceled
         return report
 
 
 def close_positions(
-    settings: Settings, ctx: CycleContext, gateways: Mapping[str, VenueGateway] | None = None
+    settings: Settings,
+    ctx: CycleContext,
+    gateways: Mapping[str, VenueGateway] | None = None,
+    *,
+    rounds: int = CLOSE_ROUNDS,
 ) -> execution.ExecutionReport:
-    """Sell every open position at market through the normal (idempotent) placement path."""
+    """Sell every open position at market through the normal (idempotent) placement path.
+
+    A sell the venue *rejected* is sent again next round under a new client id (it never existed there); one
+    whose outcome is unknown is not — execution's recovery looks it up, never resends.
+    """
     with timed_stage(settings, ctx, "close"):
         gateways = gateways or wiring.gateways(settings, ctx.as_of_ms)
         ledger = wiring.ledger(settings)  # the account this install trades (settings.mode)
-        positions = ledger.open_positions()
-        intents = close_intents(positions, mark_prices(gateways, positions), run_id=ctx.run_id)
-        return execution.execute_intents(intents, gateways, ledger)
+        report, pending, last = execution.ExecutionReport(), set[str](), execution.ExecutionReport()
+        for attempt in range(rounds):
+            positions = [p for p in ledger.open_positions() if f"{p.venue}|{p.symbol}" not in pending]
+            if not positions:
+                break
+            intents = close_intents(positions, mark_prices(gateways, positions), run_id=ctx.run_id, attempt=attempt)
+            last = execution.execute_intents(intents, gateways, ledger)
+            by_id = {i.client_order_id: f"{i.venue}|{i.symbol}" for i in intents}
+            pending |= {by_id[cid] for cid in last.unknown if cid in by_id}
+            report.merge(last)
+            if not (last.rejected or last.filled):
+                break  # nothing moved: another round would not either
+            if last.rejected:
+                log.warning("emergency stop: close(s) rejected, sending again: %s", last.rejected)
+        report.rejected = last.rejected if ledger.open_positions() else []  # only what is still open matters
+        return report
 
 
 def summary(

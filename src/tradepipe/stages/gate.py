@@ -52,6 +52,12 @@ class GateOutcome:
         return {(r.venue, r.symbol): r.score for r in self.reports if r.verdict is Verdict.WARN}
 
 
+def prewarm(settings: Settings) -> None:
+    """Start importing GX and building its checkpoints in the background (the first import costs seconds)."""
+    if settings.quality.gx_enabled:
+        wiring.gx_runner(settings).prewarm()
+
+
 def quality_rules(settings: Settings) -> quality.QualityRules:
     q = settings.quality
     return quality.QualityRules(

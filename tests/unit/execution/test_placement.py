@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 from tests.unit.execution.conftest import VENUE, RecordingSleep, VenueFactory, intent, venue_orders
@@ -184,3 +185,28 @@ def test_sell_side_round_trip(ledger: Ledger, make_venue: VenueFactory, pacer: P
     assert report.filled == [exit_.client_order_id]
     assert venue.account.state.balances["BTC"] == 0
     assert ledger.open_positions() == []
+
+
+def test_without_lookup_by_client_id_a_timed_out_order_is_found_by_matching_recent_trades(
+    ledger: Ledger, make_venue: VenueFactory, pacer: Pacer
+) -> None:
+    venue = make_venue(faults=FaultPlan(seed=1, timeout={"create_order": 1.0}, applied_on_timeout=1.0))
+    venue.capabilities = dataclasses.replace(venue.capabilities, fetch_order_by_client_id=False)
+    found, lost = intent("1"), intent("1", "BTC/USDT", seq=1)
+    execute_intents([found], {VENUE: venue}, ledger, policy=NO_ROUTING, pacer=pacer)
+    tracked = ledger.tracked(found.client_order_id)
+    assert tracked is not None and tracked.status is S.FILLED and tracked.order_id == venue_orders(venue)[0]
+    assert sum(f.amount for f in ledger.fills()) == D(1)
+    venue.faults = FaultPlan(seed=1, timeout={"create_order": 1.0}, applied_on_timeout=0.0)
+    execute_intents([lost], {VENUE: venue}, ledger, policy=NO_ROUTING, pacer=pacer)
+    assert ledger.tracked(lost.client_order_id).status is S.UNKNOWN  # type: ignore[union-attr]
+    recover_unresolved({VENUE: venue}, ledger, pacer=pacer)
+    assert ledger.tracked(lost.client_order_id).status is S.REJECTED  # type: ignore[union-attr]
+    assert len(venue_orders(venue)) == 1
+
+
+def test_resize_can_be_switched_off(ledger: Ledger, make_venue: VenueFactory, sleeper: RecordingSleep) -> None:
+    venue = make_venue(cash=1_000.0)
+    policy = ExecutionPolicy(routing="off", resize_on_insufficient_funds=False)
+    report = execute_intents([intent("1")], {VENUE: venue}, ledger, policy=policy, pacer=Pacer(policy, sleeper.sleep))
+    assert report.rejected and report.resized == [] and venue_orders(venue) == []

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.unit.marketdata.conftest import HOUR, NOW, SYMBOLS, batch, router, venue
 from tradepipe.adapters.storage.candles import ParquetCandleStore
@@ -72,3 +75,35 @@ def test_sources_that_all_lack_a_close_agree_and_leave_it_to_the_gate() -> None:
     candles, _, finding = reconcile("v", "S/USDT", "a", {"a": window, "b": repaired}, ConsensusPolicy())
     assert candles["close"].to_list() == [1.0, 1.0]  # the source with a close wins over one without
     assert finding is not None and finding.replaced == 1 and math.isinf(finding.worst_bps)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n_sources=st.integers(3, 5),
+    bars=st.integers(1, 30),
+    bad=st.lists(st.tuples(st.integers(0, 29), st.floats(1.05, 3.0)), max_size=6),
+    noise_bps=st.floats(0.0, 10.0),
+)
+def test_a_single_bad_source_per_bar_is_always_outvoted(
+    n_sources: int, bars: int, bad: list[tuple[int, float]], noise_bps: float
+) -> None:
+    """With >= 3 sources and at most one corrupted per bar, every kept close is within the threshold of the truth."""
+    rng = np.random.default_rng(bars * 100 + n_sources)
+    truth = 100.0 * np.exp(np.cumsum(rng.normal(0, 0.01, bars)))
+    windows: dict[str, np.ndarray] = {}
+    corrupted = {i: f for i, f in bad if i < bars}
+    for k in range(n_sources):
+        close = truth * (1 + rng.uniform(-noise_bps, noise_bps, bars) / 1e4)
+        if k == 0:  # the primary carries the corruptions
+            close = np.array([c * corrupted.get(i, 1.0) for i, c in enumerate(close)])
+        ts = np.arange(bars, dtype=np.float64) * HOUR
+        windows[f"s{k}"] = np.column_stack([ts, close, close, close, close, np.ones(bars)])
+    candles, provenance, finding = reconcile("v", "X/USDT", "s0", windows, ConsensusPolicy(threshold_bps=50))
+    assert candles.height == provenance.height == bars
+    assert np.all(np.abs(candles["close"].to_numpy() / truth - 1) * 1e4 <= 50 + 2 * noise_bps)
+    chosen = dict(zip(provenance["timestamp"].to_list(), provenance["source"].to_list(), strict=True))
+    for i in range(bars):
+        assert (chosen[i * HOUR] != "s0") == (i in corrupted)
+    assert (finding is None) == (not corrupted)
+    if finding is not None:
+        assert finding.bars_disagreeing == finding.replaced == len(corrupted) and finding.worst_source == "s0"

@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.unit.marketdata.conftest import HOUR, MARKET, NOW, SYMBOLS, FakeClock, batch, router, venue
 from tradepipe.adapters.storage.candles import ParquetCandleStore, file_hash
 from tradepipe.adapters.venues.sim_exchange import FaultPlan
-from tradepipe.core.marketdata import BreakerState, ConsensusPolicy, WindowCache, fetch_batch
+from tradepipe.core.marketdata import BreakerState, ConsensusPolicy, WindowCache, fetch_batch, summarize
 from tradepipe.errors import RateLimited, TransientVenueError
 
 BARS = 300
@@ -50,6 +52,8 @@ def test_fallback_serves_every_symbol_while_the_primary_fails_every_call(
     assert provenance is not None and set(provenance["source"]) == {"beta", "gamma"}
     alpha = r.breakers["alpha"]
     assert alpha.state is BreakerState.OPEN and alpha.stats().calls == 3  # opened, then never called again
+    assert summarize([result])["open_circuits"] == 1 and summarize([result])["fallbacks"] == len(SYMBOLS)
+    assert {st.source: st.state for st in result.sources}["alpha"] == "open"
     assert r.breakers["gamma"].state is BreakerState.CLOSED
 
 
@@ -167,3 +171,29 @@ def test_a_symbol_no_source_lists_is_reported_missing(store: ParquetCandleStore,
     assert [(v, s) for v, s, _ in result.missing] == [("alpha", "NOPE/USDT")]
     assert result.ref.symbols == (("alpha", SYMBOLS[0]),)
     assert result.ref.content_hash == file_hash(__import__("pathlib").Path(result.ref.path))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    limit=st.integers(7, 120),
+    outage_after=st.integers(0, 6),
+    cycles=st.lists(st.integers(1, 40), min_size=1, max_size=4),
+)
+def test_store_stays_gap_free_under_random_outages_and_page_sizes(
+    tmp_path_factory: pytest.TempPathFactory, limit: int, outage_after: int, cycles: list[int]
+) -> None:
+    store = ParquetCandleStore(tmp_path_factory.mktemp("gapless"), max_parts=3)
+    cache = WindowCache(store, keep_bars=400)
+    symbol, as_of = SYMBOLS[3], NOW - 50 * HOUR
+    for step in cycles:  # each cycle the venue fails after ``outage_after`` pages, then heals for the next one
+        as_of += step * HOUR
+        flaky = venue("alpha", [symbol], FaultPlan(outage_after={"fetch_ohlcv": outage_after}), now=as_of, limit=limit)
+        fetch_batch(batch("alpha", [symbol]), router({"alpha": flaky}), store, cache, timeframe="1h", bars=BARS,
+                    as_of_ms=as_of, consensus=SOLO)  # fmt: skip
+        stamps = store.read("alpha", symbol, "1h")["timestamp"].to_list()
+        if stamps:
+            assert stamps == list(range(stamps[0], stamps[-1] + HOUR, HOUR))  # never a hole
+            assert stamps[-1] < as_of and stamps[-1] - stamps[0] < (BARS + sum(cycles)) * HOUR
+            want = MARKET.candles(symbol, until_ms=as_of)
+            got = store.read("alpha", symbol, "1h").to_numpy()[:, 1:]
+            assert np.allclose(got, want[np.isin(want[:, 0], stamps)][:, 1:])

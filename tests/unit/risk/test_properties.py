@@ -97,7 +97,7 @@ def cases(draw: st.DrawFn) -> Case:
     return Case(decisions, state, rules, cfg, panel)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=cases())
 def test_sizes_respect_cash_limits_and_minimums(case: Case) -> None:
     check_sizes(case)

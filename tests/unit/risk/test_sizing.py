@@ -282,7 +282,7 @@ def sizing_case(draw: st.DrawFn) -> SizingCase:
     return decisions, portfolio, rules, risk
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(case=sizing_case())
 def test_sizing_invariants(case: SizingCase) -> None:
     decisions, portfolio, rules, risk = case

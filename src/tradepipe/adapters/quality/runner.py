@@ -35,6 +35,7 @@ class GxRunner:
         self._context: Any = None
         self._checkpoints: dict[str, Any] = {}
         self._lock = threading.Lock()
+        self._prewarm: threading.Thread | None = None
 
     @property
     def gx_dir(self) -> Path:
@@ -43,6 +44,23 @@ class GxRunner:
     @property
     def data_docs_index(self) -> Path:
         return self.gx_dir / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+    def prewarm(self, kinds: tuple[str, ...] = ("ohlcv", "pool_facts")) -> None:
+        """Import GX and build the checkpoints in a background thread (once), while earlier stages run.
+
+        ``validate`` waits on the same lock, so a cycle never validates with a half-built project.
+        """
+        if self._prewarm is None:
+            self._prewarm = threading.Thread(target=self._prepare, args=(kinds,), name="gx-prewarm", daemon=True)
+            self._prewarm.start()
+
+    def _prepare(self, kinds: tuple[str, ...]) -> None:
+        with self._lock:
+            try:
+                for kind in kinds:
+                    self._checkpoint(kind)
+            except Exception as exc:  # validate() retries the setup and reports the error with the run
+                log.warning("GX prewarm failed: %s: %s", type(exc).__name__, exc)
 
     def validate(self, kind: str, frame: pd.DataFrame, run_name: str) -> SuiteOutcome:
         """Run the ``kind`` suite's checkpoint on ``frame``; a GX error comes back as ``SuiteOutcome.error``."""

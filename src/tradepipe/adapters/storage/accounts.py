@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, insert, select, update
 
 from tradepipe.adapters.storage import tables as t
 from tradepipe.adapters.storage.rows import position_from_row, position_values
-from tradepipe.domain.orders import TERMINAL_STATUSES, Fill, IntentPurpose, Side
+from tradepipe.domain.orders import EventKind, Fill, IntentPurpose, OrderEvent, OrderStatus, Side
 from tradepipe.domain.portfolio import Halt, Position
 
 if TYPE_CHECKING:
@@ -110,13 +110,17 @@ class AccountBook:
 
     # --- orders and fills seen from reconciliation ------------------------------------
     def working_orders(self, venue: str) -> list[LedgerOrder]:
-        """Orders of this account on ``venue`` that the ledger does not consider final."""
+        """Orders of this account that the venue acknowledged and the ledger still holds working.
+
+        Orders never sent (an emulated stop held locally) or whose send outcome is unknown are left to
+        execution's recovery; only what the venue has taken must also be listed by it.
+        """
         o, i = t.orders.c, t.order_intents.c
-        terminal = [s.value for s in TERMINAL_STATUSES]
+        working = [s.value for s in (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED, OrderStatus.CANCEL_PENDING)]
         query = (
-            select(o.venue, o.order_id, o.client_order_id, o.symbol, o.status, o.updated_at)
+            select(o.venue, o.order_id, i.client_order_id, i.symbol, i.status, o.updated_at)
             .join(t.order_intents, i.client_order_id == o.client_order_id)
-            .where((i.account == self.account) & (o.venue == venue) & o.status.not_in(terminal))
+            .where((i.account == self.account) & (i.venue == venue) & i.status.in_(working))
         )
         with self.engine.connect() as conn:
             return [
@@ -149,6 +153,10 @@ class AccountBook:
             stop = intent.stop_loss if intent is not None else None
             take = intent.take_profit if intent is not None else None
             self._apply_fill(conn, fill, stop, take)  # type: ignore[attr-defined]
+        if intent is None:  # the made-up intent's audit trail: it was born filled
+            events = [OrderEvent(fill.client_order_id, kind, OrderStatus(kind.value), reason)
+                      for kind in (EventKind.INITIALIZED, EventKind.FILLED)]  # fmt: skip
+            self.record(fill.client_order_id, events)  # type: ignore[attr-defined]
         return True
 
     # --- reconciliation ----------------------------------------------------------------
@@ -261,7 +269,8 @@ def _imported_intent(fill: Fill, run_id: str, reason: str, account: str) -> dict
         "stop_loss": None,
         "take_profit": None,
         "reason": reason,
-        "status": "resolved",
+        "status": OrderStatus.FILLED.value,
         "created_at": _now(),
+        "updated_at": _now(),
         "account": account,
     }

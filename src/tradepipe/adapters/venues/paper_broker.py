@@ -141,5 +141,5 @@ class PaperBroker:
 
     def _save(self, state: AccountState) -> None:
         payload = {"format": WALLET_FORMAT, "venue": self.name, "account": state.to_json()}
-        text = json.dumps(payload, indent=1, sort_keys=True)
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"))  # the C encoder: indent would be 10x slower
         write_atomically(self.wallet_path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

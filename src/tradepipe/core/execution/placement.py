@@ -204,7 +204,7 @@ def send(
         _, events = fold(order, [(E.REJECTED, exc.reason, None)])
         journal.record(cid, events)
         report.rejected.append((cid, exc.reason))
-        if isinstance(exc, InsufficientFunds):
+        if isinstance(exc, InsufficientFunds) and pacer.policy.resize_on_insufficient_funds:
             _resize(order, gateway, journal, pacer, report)
         return None
     except (OrderOutcomeUnknown, TransientVenueError) as exc:

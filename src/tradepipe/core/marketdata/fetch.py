@@ -21,6 +21,7 @@ import polars as pl
 from tradepipe.clock import floor_to_bar, timeframe_ms
 from tradepipe.core.marketdata.cache import WindowCache
 from tradepipe.core.marketdata.consensus import ConsensusFinding, ConsensusPolicy, reconcile_many
+from tradepipe.core.marketdata.breaker import SourceStats
 from tradepipe.core.marketdata.router import SourceRouter
 from tradepipe.domain.market import Batch, DatasetRef, UniverseEntry
 
@@ -63,6 +64,7 @@ class FetchResult:
     cache_misses: int = 0
     rows_fetched: int = 0
     rows_cached: int = 0
+    sources: tuple[SourceStats, ...] = ()  # every source's breaker and health after this batch
 
     @property
     def consensus_disagreement(self) -> dict[tuple[str, str], int]:
@@ -88,6 +90,7 @@ def summarize(results: Sequence[FetchResult]) -> dict[str, int]:
         "fallbacks": sum(len(r.fallbacks) for r in results),
         "consensus_disagreements": sum(f.bars_disagreeing for r in results for f in r.consensus),
         "missing": sum(len(r.missing) for r in results),
+        "open_circuits": sum(st.state != "closed" for st in results[-1].sources) if results else 0,
     }
 
 
@@ -145,6 +148,7 @@ def fetch_batch(
         cache_misses=c.misses - before[1],
         rows_fetched=c.rows_fetched - before[2],
         rows_cached=c.rows_cached - before[3],
+        sources=tuple(router.stats()),
     )
 
 

@@ -48,12 +48,15 @@ def cancel_open_orders(gateways: Mapping[str, VenueGateway], *, sweeps: int = 3)
 
 
 def close_intents(
-    positions: Sequence[Position], marks: Mapping[tuple[str, str], Decimal], *, run_id: str
+    positions: Sequence[Position], marks: Mapping[tuple[str, str], Decimal], *, run_id: str, attempt: int = 0
 ) -> list[OrderIntent]:
-    """A full market sell of every open position (reference price: its mark, else its entry)."""
+    """A full market sell of every open position (reference price: its mark, else its entry).
+
+    ``attempt`` numbers the client ids, so a close the venue rejected can be sent again as a new order.
+    """
     return [
         OrderIntent(
-            client_order_id=client_order_id(run_id, p.venue, p.symbol, "sell", 0),
+            client_order_id=client_order_id(run_id, p.venue, p.symbol, "close", attempt),
             run_id=run_id,
             venue=p.venue,
             symbol=p.symbol,

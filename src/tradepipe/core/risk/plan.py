@@ -97,6 +97,7 @@ class _Planner:
         self.book = limits.ExposureBook.from_state(state, cfg)
         self.locks = LockIndex(state.locks, state.as_of_ms)
         self.open_count = len(state.open_positions)
+        self._short: dict[tuple[str, Decimal, Decimal], Denial] = {}
         self.equity = to_float(state.equity)
         held = set(state.exposures) | state.open_positions
         self.model = RiskModel(
@@ -160,8 +161,12 @@ class _Planner:
 
     def _size(self, d: Decision, rules: MarketRules, index: int, fraction: float, note: str) -> OrderIntent | Denial:
         balance, available = self.capital.balance(d.venue)
-        if available < rules.min_cost:
-            return Denial("insufficient_cash", f"{available:.2f} available < the venue minimum {rules.min_cost}")
+        if available < rules.min_cost:  # the common denial once a venue's cash is spent: one Denial per situation
+            key = (d.venue, available, rules.min_cost)
+            if (short := self._short.get(key)) is None:
+                detail = f"{available:.2f} available < the venue minimum {rules.min_cost}"
+                short = self._short[key] = Denial("insufficient_cash", detail)
+            return short
         wanted = max(ZERO, balance * to_decimal(round(fraction, 12)))
         cash_cap = available / (1 + rules.taker_fee)
         notional, binding = min(wanted, cash_cap), None
