@@ -8,6 +8,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from tasks.policy import retry_transient
 from tradepipe.config import Settings
 from tradepipe.core import execution
 from tradepipe.core import reconcile as rec
@@ -37,7 +38,13 @@ def close_positions(settings: Settings, ctx: CycleContext) -> execution.Executio
     return emergency.close_positions(settings, ctx)
 
 
-@task(name="reconcile-accounts", cache_policy=NO_CACHE)
+@task(
+    name="reconcile-accounts",
+    retries=2,
+    retry_delay_seconds=1,
+    retry_condition_fn=retry_transient,
+    cache_policy=NO_CACHE,
+)
 def reconcile_accounts(settings: Settings, ctx: CycleContext, account: str | None) -> list[rec.ReconciliationResult]:
     return reconcile_stage.reconcile(settings, ctx, reconcile_stage.default_accounts(settings, ctx, account))
 

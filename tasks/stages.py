@@ -32,12 +32,26 @@ def open_cycle(settings: Settings, run_id: str) -> CycleContext:
     return start.open_cycle(settings, run_id)
 
 
-@task(name="discover", retries=3, retry_delay_seconds=1, retry_condition_fn=retry_transient, cache_policy=NO_CACHE)
+@task(
+    name="discover",
+    retries=3,
+    retry_delay_seconds=[1, 2, 4],  # exponential backoff with jitter, transient errors only
+    retry_jitter_factor=0.5,
+    retry_condition_fn=retry_transient,
+    cache_policy=NO_CACHE,
+)
 def discover(settings: Settings, ctx: CycleContext, max_symbols: int | None = None) -> Universe:
     return discover_stage.discover(settings, ctx, max_symbols)
 
 
-@task(name="fetch", retries=3, retry_delay_seconds=1, retry_condition_fn=retry_transient, cache_policy=NO_CACHE)
+@task(
+    name="fetch",
+    retries=3,
+    retry_delay_seconds=[1, 2, 4],  # exponential backoff with jitter, transient errors only
+    retry_jitter_factor=0.5,
+    retry_condition_fn=retry_transient,
+    cache_policy=NO_CACHE,
+)
 def fetch(settings: Settings, ctx: CycleContext, universe: Universe) -> list[marketdata.FetchResult]:
     return fetch_stage.fetch(settings, ctx, universe.batches)
 

@@ -4,8 +4,8 @@
 A dry run first counts how often each crash point is reached; the kills are then drawn from those (point, n-th
 hit) pairs (every point first). For each kill, in ``<root>/k<i>`` (a copy of a migrated template ledger):
 
-1. a child runs two cycles of the real execute stage (cycle 2 re-offers cycle 1's intents and cancels the working
-   orders on sim-beta) with ``TRADEPIPE_CRASH_AT=<point>:<nth>`` and is SIGKILLed there (or finishes);
+1. a child runs two cycles of the real execute stage (cycle 2 re-offers cycle 1's intents, cancels the working
+   orders on sim-beta and sells two positions) with ``TRADEPIPE_CRASH_AT=<point>:<nth>``, SIGKILLed there (or finishes);
 2. a fresh child (no crash env) opens the next cycle and runs the execute stage again with cycle 1's intents
    (what a rerun of the flow does): recovery by lookup, duplicates skipped.
 
@@ -39,6 +39,7 @@ from tradepipe.core.execution.ids import client_order_id  # noqa: E402
 from tradepipe.core.risk import SizingOutcome  # noqa: E402
 from tradepipe.domain.money import to_decimal  # noqa: E402
 from tradepipe.domain.orders import IntentPurpose, OrderIntent, OrderType, Side, TimeInForce  # noqa: E402
+from tradepipe.domain.portfolio import Position  # noqa: E402
 from tradepipe.stages import execute as execute_stage  # noqa: E402
 from tradepipe.stages import start  # noqa: E402
 
@@ -98,7 +99,28 @@ def crash_run(settings: Settings) -> None:
         execute_stage.execute(settings, ctx, SizingOutcome(tuple(planned), ()))
         if run == "run-2":
             gateways = wiring.gateways(settings, ctx.as_of_ms)
-            execution.cancel_all_open_orders(gateways, wiring.ledger(settings), venue="sim-beta", reason="harness")
+            ledger = wiring.ledger(settings)
+            execution.cancel_all_open_orders(gateways, ledger, venue="sim-beta", reason="harness")
+            execution.execute_intents(exits(ledger.open_positions()[:2]), gateways, ledger)
+
+
+def exits(positions: list[Position]) -> list[OrderIntent]:
+    """Cycle 2 sells the first two positions in full (exits are never routed away from their venue)."""
+    return [
+        OrderIntent(
+            client_order_id=client_order_id("run-2", p.venue, p.symbol, "sell", 0),
+            run_id="run-2",
+            venue=p.venue,
+            symbol=p.symbol,
+            side=Side.SELL,
+            amount=p.amount,
+            order_type=OrderType.MARKET,
+            purpose=IntentPurpose.EXIT,
+            reference_price=p.average_price,
+            reason="crash harness exit",
+        )
+        for p in positions
+    ]
 
 
 def recovery_run(settings: Settings) -> None:

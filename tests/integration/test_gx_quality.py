@@ -115,3 +115,5 @@ def test_unknown_kind_is_refused_and_old_runs_are_pruned(runner: GxRunner) -> No
     assert sorted(p.name for p in stored.iterdir()) == ["prune-2", "prune-3"]
     pages = uncommitted / "data_docs" / "local_site" / "validations" / "tradepipe" / "ohlcv"
     assert sorted(p.name for p in pages.iterdir()) == ["prune-2", "prune-3"]
+    index = runner.data_docs_index.read_text()
+    assert "prune-3" in index and "prune-2" in index and "prune-1" not in index

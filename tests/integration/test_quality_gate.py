@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -19,6 +20,7 @@ from tradepipe.adapters.storage.candles import ParquetCandleStore
 from tradepipe.adapters.venues.sim_market import SimMarket
 from tradepipe.config import Settings
 from tradepipe.core.marketdata import FetchResult
+from tradepipe.core.marketdata.consensus import ConsensusPolicy, reconcile
 from tradepipe.core.marketdata.fetch import candle_frame
 from tradepipe.domain.cycle import CycleContext
 from tradepipe.domain.market import DatasetRef
@@ -32,6 +34,7 @@ SYMBOLS = MARKET.symbols()[:3]
 A, B, C = ((VENUE, s) for s in SYMBOLS)
 WINDOW = 300
 FIRST_AS_OF = MARKET.start_ms + 320 * STEP
+POLICY = ConsensusPolicy(threshold_bps=50.0)
 
 Planter = Callable[[pl.DataFrame], pl.DataFrame]
 
@@ -183,6 +186,10 @@ def test_gx_tier_runs_once_per_cycle_and_links_data_docs(tmp_path: Path) -> None
     assert "Great Expectations tier: candles" in page and "Great Expectations tier: new DEX pools" in page
 
 
+def _when(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _ref_dict(ref: DatasetRef) -> dict[str, object]:
     return {f: getattr(ref, f) for f in DatasetRef.__slots__}  # type: ignore[attr-defined]
 
@@ -200,3 +207,35 @@ def test_gate_runs_table_holds_json(tmp_path: Path) -> None:
     with wiring.ledger(settings).engine.connect() as conn:
         issues = conn.execute(text("select issues from quality_reports")).scalars().all()
     assert [json.loads(i) for i in issues] == [[], [], []]
+
+
+def test_a_consensus_finding_from_fetch_warns_and_names_the_disagreement(tmp_path: Path) -> None:
+    """Two sources of one symbol, one with a bad close: issue 4's consensus finds it; the gate warns on it."""
+    settings = settings_for(tmp_path, f"sqlite:///{tmp_path / 'ledger.db'}")
+    ctx = open_cycle(settings, 0)
+    fetched = batch(settings, ctx.as_of_ms)
+    own = MARKET.clean_candles(SYMBOLS[0], until_ms=ctx.as_of_ms)[-WINDOW:]
+    columns = ["timestamp", "open", "high", "low", "close", "volume"]
+    primary = pl.DataFrame(own, schema=columns, orient="row")
+    other = set_cells(primary, WINDOW - 4, close=primary["close"][WINDOW - 4] * 1.05)
+    _, _, finding = reconcile(VENUE, SYMBOLS[0], "sim-alpha", {"sim-alpha": primary, "sim-beta": other}, POLICY)
+    assert finding is not None and finding.bars_disagreeing == 1
+    fetched = FetchResult(fetched.ref, cache_hit=False, missing=(), consensus=(finding,))
+    outcome = gate_stage.gate(settings, ctx, [fetched])
+    report = next(r for r in outcome.reports if (r.venue, r.symbol) == A)
+    assert report.verdict is Verdict.WARN and report.score == pytest.approx(0.7)
+    assert [i.check for i in report.issues] == ["consensus_disagreement"]
+    assert report.issues[0].detail == (
+        "1 of 300 bars disagree across sim-alpha, sim-beta; worst sim-beta 244 bps at "
+        f"{_when(primary['timestamp'][WINDOW - 4])}; 0 bars taken from another source"
+    )
+    assert outcome.quality_factor() == {A: pytest.approx(0.7)}
+
+
+def test_an_empty_cycle_still_writes_its_report(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, f"sqlite:///{tmp_path / 'ledger.db'}", gx_enabled=True)
+    outcome = gate_stage.gate(settings, open_cycle(settings, 0), [])
+    assert (outcome.work, outcome.reports, outcome.quarantined, outcome.data_docs) == ((), (), (), "")
+    run = wiring.quality_store(settings).latest_run()
+    assert run is not None and (run.symbols, run.gx_status) == (0, "off")
+    assert "Every symbol passed every check." in outcome.worst_markdown and Path(outcome.html_report).is_file()

@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from tests.conftest import make_settings
 from tradepipe import wiring
-from tradepipe.adapters.venues.sim_exchange import default_sim_venues
+from tradepipe.adapters.venues.sim_exchange import FaultPlan, default_sim_venues
 from tradepipe.clock import SimClock
 from tradepipe.config import Settings
 from tradepipe.core import execution, venue_mapping
@@ -188,3 +188,13 @@ def test_positions_that_disagree_with_their_fills_are_rebuilt(world: World) -> N
     assert position.realized_pnl == 0 and position.fees > 0
     assert position.stop_loss == Decimal("1")  # the exit state survives the rebuild
     assert world.reconcile()[PAPER].status == "clean"
+
+
+def test_an_unreachable_venue_leaves_entries_waiting_without_a_halt_flag(world: World) -> None:
+    world.live.faults = FaultPlan(seed=3, timeout={"fetch_my_trades": 1.0})
+    (diff,) = world.reconcile()[LIVE].diffs
+    assert (diff.kind, diff.resolution) == ("unreachable", "halted")
+    assert world.live_ledger.unresolved_reconciliations() == 1 and world.live_ledger.active_halts() == []
+    world.live.faults = FaultPlan()
+    assert world.reconcile()[LIVE].status == "clean"
+    assert world.live_ledger.unresolved_reconciliations() == 0

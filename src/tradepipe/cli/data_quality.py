@@ -63,9 +63,10 @@ def quality(
     symbol: Annotated[str | None, typer.Option("--symbol", "-s", help="Only this symbol, e.g. BTC/USDT.")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Show the latest data-quality report: headline counts, the worst symbols (or one symbol's findings on
-    every venue), open quarantine entries with their clean-cycle count, and where the HTML report and the GX
-    Data Docs are."""
+    """Show the latest data-quality report: counts, worst symbols, open quarantine, report paths.
+
+    With --symbol, that symbol's findings on every venue and its open quarantine entries.
+    """
     from tradepipe import wiring
 
     settings = load_or_exit(config)

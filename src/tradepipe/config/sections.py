@@ -311,6 +311,9 @@ class ExecutionSection(Section):
     rate_limit_max_backoff_s: float = Field(8.0, ge=0, le=3_600)
     rate_limit_rounds: int = Field(4, ge=1, le=50, description="send rounds for rate-limited orders, then withdraw")
     resize_on_insufficient_funds: bool = Field(True, description="re-size once from a fresh balance")
+    not_found_grace_s: float = Field(
+        0.0, ge=0, le=86_400, description="an order a venue does not show is closed as never taken only after this"
+    )
 
 
 class LiveSection(Section):

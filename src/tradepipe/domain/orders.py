@@ -148,6 +148,7 @@ class TrackedOrder:
     attempts: int = 0  # sends that reached the create call (rate-limited ones included)
     emulated: bool = False  # a stop we hold locally and send as a market order when triggered
     arrival_price: Decimal | None = None  # the book's mid when we decided to send: realised slippage is vs this
+    updated_ms: int | None = None  # wall-clock time of the last recorded change (epoch ms)
 
     @property
     def client_order_id(self) -> str:

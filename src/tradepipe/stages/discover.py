@@ -50,11 +50,8 @@ def new_pools(settings: Settings, as_of_ms: int) -> tuple[PoolFacts, ...]:
     """New DEX pools, best first; a failing pool feed leaves CEX discovery alone (logged, no pools)."""
     if not settings.pools.enabled:
         return ()
-    watcher = discovery.PoolWatcher(
-        market_sources.pool_feed(settings, as_of_ms),
-        max_age_s=settings.pools.max_age_s,
-        max_candidates=settings.pools.max_candidates,
-    )
+    watcher = market_sources.pool_watcher(settings)  # remembers first sightings across cycles
+    watcher.feed = market_sources.pool_feed(settings, as_of_ms)
     try:
         return tuple(c.facts for c in watcher.poll())
     except (TransientError, VenueRejected) as exc:

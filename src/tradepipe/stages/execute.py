@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from tradepipe import wiring
 from tradepipe.config import Settings
 from tradepipe.core import execution, risk
@@ -22,6 +24,7 @@ def execution_policy(settings: Settings) -> execution.ExecutionPolicy:
         slippage_action=e.slippage_action,
         routing=e.routing,
         resize_on_insufficient_funds=e.resize_on_insufficient_funds,
+        not_found_grace_s=e.not_found_grace_s,
     )
 
 
@@ -32,7 +35,7 @@ def execute(settings: Settings, ctx: CycleContext, outcome: risk.SizingOutcome) 
         ledger = wiring.ledger(settings)
         policy = execution_policy(settings)
         pacer = execution.Pacer(policy)
-        recovered = execution.recover_unresolved(gateways, ledger, pacer=pacer)
+        recovered = execution.recover_unresolved(gateways, ledger, pacer=pacer, now_ms=int(time.time() * 1000))
         held = frozenset((p.venue, p.symbol) for p in ledger.open_positions())
         report = execution.execute_intents(outcome.intents, gateways, ledger, policy=policy, pacer=pacer, avoid=held)
         report.recovered, report.abandoned = recovered.recovered, recovered.abandoned

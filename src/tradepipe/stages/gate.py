@@ -117,7 +117,7 @@ def gate(
         )
         summary = GateSummary(
             run_id=ctx.run_id,
-            as_of=datetime.fromtimestamp(ctx.as_of_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            as_of=_utc(ctx.as_of_ms),
             reports=tuple(reports),
             rules=rules,
             rows=sum(f.height for f in frames),
@@ -145,13 +145,17 @@ def consensus_findings(fetched: Sequence[marketdata.FetchResult]) -> dict[Pair, 
     return {
         (f.venue, f.symbol): (
             f"{f.bars_disagreeing} of {f.bars_compared} bars disagree across {', '.join(f.sources)}; worst "
-            f"{f.worst_source} {f.worst_bps:.0f} bps at bar {f.worst_timestamp}; "
+            f"{f.worst_source} {f.worst_bps:.0f} bps at {_utc(f.worst_timestamp)}; "
             f"{f.replaced} bars taken from another source"
         )
         for result in fetched
         for f in result.consensus
         if f.bars_disagreeing > 0
     }
+
+
+def _utc(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _first_tier(

@@ -15,7 +15,7 @@ from tradepipe import wiring
 from tradepipe.adapters.storage.cache import TtlCache
 from tradepipe.clock import SimClock, timeframe_ms
 from tradepipe.config import Settings
-from tradepipe.core.discovery.pools import PoolFeed
+from tradepipe.core.discovery.pools import PoolFeed, PoolWatcher
 from tradepipe.core.marketdata import CircuitBreaker, ConsensusPolicy, RetryPolicy, SourceRouter, WindowCache
 from tradepipe.core.ports import VenueGateway
 from tradepipe.errors import ConfigurationError
@@ -70,6 +70,16 @@ def consensus_policy(settings: Settings) -> ConsensusPolicy:
 def view_horizon_ms(settings: Settings, as_of_ms: int) -> int:
     """Batch views older than this sim time are pruned."""
     return as_of_ms - settings.marketdata.keep_view_bars * timeframe_ms(settings.marketdata.timeframe)
+
+
+@lru_cache(maxsize=4)
+def pool_watcher(settings: Settings) -> PoolWatcher:
+    """The process's pool watcher (its feed is set per cycle by the discover stage)."""
+    return PoolWatcher(
+        pool_feed(settings, wiring.first_as_of_ms(settings)),
+        max_age_s=settings.pools.max_age_s,
+        max_candidates=settings.pools.max_candidates,
+    )
 
 
 def pool_feed(settings: Settings, as_of_ms: int) -> PoolFeed:

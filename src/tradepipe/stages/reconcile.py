@@ -3,7 +3,8 @@
 The paper account is reconciled against its paper wallets (``PaperBroker``) and, when one is configured, the
 live account against the venue itself — both against the same ledger tables, told apart by ``account``.
 A mismatch (a difference no policy could resolve) stores a halt and logs an alert; entries stay halted
-until a later reconciliation is clean and an operator runs ``tradepipe resume``.
+until a later reconciliation is clean and an operator runs ``tradepipe resume``. A venue that cannot be reached
+leaves its reconciliation unresolved (entries wait for the next clean one) without the persisted halt.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from tradepipe import wiring
 from tradepipe.adapters.storage.ledger import Ledger
@@ -20,7 +22,7 @@ from tradepipe.core.ports import VenueGateway
 from tradepipe.domain.cycle import CycleContext
 from tradepipe.domain.money import to_decimal
 from tradepipe.domain.portfolio import LIVE, PAPER
-from tradepipe.errors import ConfigurationError
+from tradepipe.errors import ConfigurationError, TransientVenueError
 from tradepipe.stages.timing import timed_stage
 
 log = logging.getLogger(__name__)
@@ -63,14 +65,19 @@ def reconcile_accounts(
         ledger = wiring.ledger(settings).for_account(account)
         for venue, gateway in gateways.items():
             rebuilt = _rebuild(ledger, venue, settings)
-            result = rec.reconcile_venue(
-                venue, gateway, ledger, policy, run_id=run_id, counterparty=COUNTERPARTY.get(account, account),
-                now_ms=as_of_ms, wall_now=datetime.now(UTC),
-            )  # fmt: skip
-            result = rec.ReconciliationResult(venue, result.counterparty, (*rebuilt, *result.diffs), account)
+            counterparty = COUNTERPARTY.get(account, account)
+            try:
+                found = rec.reconcile_venue(
+                    venue, gateway, ledger, policy, run_id=run_id, counterparty=counterparty, now_ms=as_of_ms,
+                    wall_now=datetime.now(UTC),
+                ).diffs  # fmt: skip
+            except TransientVenueError as exc:  # unresolved (entries wait) but no halt flag: the next run retries
+                log.warning("reconcile %s/%s: venue unreachable (%s)", account, venue, exc)
+                found = (rec.Diff("unreachable", "-", Decimal(0), Decimal(0), rec.HALTED, detail=str(exc)),)
+            result = rec.ReconciliationResult(venue, counterparty, (*rebuilt, *found), account)
             rows = [d.row() for d in result.diffs]
             ledger.record_reconciliation(run_id, venue, result.counterparty, result.status, rows)
-            if result.status == "mismatch":
+            if any(not d.resolved and d.kind != "unreachable" for d in result.diffs):
                 _halt(ledger, result)
             results.append(result)
     return results

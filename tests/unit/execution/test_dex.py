@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from tests.unit.execution.conftest import RecordingSleep, SteppingClock, intent
+from tests.unit.execution.conftest import HOUR, RecordingSleep, SteppingClock, intent
 from tradepipe.adapters.storage.ledger import Ledger
 from tradepipe.adapters.venues.sim_dex import SimDex
+from tradepipe.adapters.venues.sim_pools import SimPoolFeed
 from tradepipe.core import amm
 from tradepipe.core.execution import ExecutionPolicy, Pacer, SwapPlan, recover_unresolved, swap
 from tradepipe.domain.orders import EventKind, OrderIntent, OrderStatus, Side
@@ -120,14 +121,28 @@ def test_an_unconfirmed_swap_is_left_for_recovery_which_never_resubmits(
     assert len(venue._txs) == 1
 
 
-def test_a_honeypot_sell_fails_and_a_rugged_pool_denies_the_entry(
+def test_a_honeypot_sell_fails_with_the_chains_reason(
     ledger: Ledger, clock: SteppingClock, pacer: Pacer, plan: SwapPlan
 ) -> None:
     venue = dex(clock, honeypot=True)
     swap(buy("50000"), venue, ledger, plan=plan, pacer=pacer)
     sell = intent("50000", SYMBOL, Side.SELL, venue="sim-sol", seq=1)
     swap(sell, venue, ledger, plan=plan, policy=ExecutionPolicy(max_slippage_bps=100), pacer=pacer)
-    assert "honeypot" in ledger.tracked(sell.client_order_id).reason  # type: ignore[union-attr]
-    rugged = SimDex.from_facts("sim-sol-2", [facts(rugged=True)], clock, balances={"USDC": 10_000.0})
-    report = swap(buy("50000", seq=2), rugged, ledger, plan=plan, pacer=pacer)
-    assert report.denied and rugged.fetch_my_trades() == []
+    tracked = ledger.tracked(sell.client_order_id)
+    assert tracked is not None and tracked.status is S.CANCELED and "honeypot" in tracked.reason
+    assert venue.balances["BONK"] == D("50000")  # still stuck with the tokens
+
+
+def test_pools_from_the_sim_pool_feed_trade_through_the_executor(
+    ledger: Ledger, clock: SteppingClock, pacer: Pacer, plan: SwapPlan
+) -> None:
+    feed = SimPoolFeed(7, clock, start_ms=clock.at_ms - 48 * HOUR)
+    pools = [p for p in feed.pools(max_age_s=48 * 3600) if not p.rugged and not p.honeypot][:3]
+    assert pools
+    venue = SimDex.from_facts("sim-sol", pools, clock, balances={"USDC": 10_000.0}, drop_rate=0.0)
+    for i, facts_ in enumerate(pools):
+        amount = f"{facts_.base_reserve * 0.0005:.6f}"  # 0.05% of the pool: ~5 bps impact + the fee
+        order = intent(amount, facts_.symbol, venue="sim-sol", seq=i)
+        swap(order, venue, ledger, plan=plan, policy=ExecutionPolicy(max_slippage_bps=150), pacer=pacer)
+        tracked = ledger.tracked(order.client_order_id)
+        assert tracked is not None and tracked.status is S.FILLED, tracked

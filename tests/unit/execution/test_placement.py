@@ -210,3 +210,19 @@ def test_resize_can_be_switched_off(ledger: Ledger, make_venue: VenueFactory, sl
     policy = ExecutionPolicy(routing="off", resize_on_insufficient_funds=False)
     report = execute_intents([intent("1")], {VENUE: venue}, ledger, policy=policy, pacer=Pacer(policy, sleeper.sleep))
     assert report.rejected and report.resized == [] and venue_orders(venue) == []
+
+
+def test_recovery_waits_the_grace_before_closing_an_order_the_venue_does_not_show(
+    ledger: Ledger, make_venue: VenueFactory, sleeper: RecordingSleep
+) -> None:
+    venue = make_venue(faults=FaultPlan(seed=1, timeout={"create_order": 1.0}, applied_on_timeout=0.0))
+    policy = ExecutionPolicy(routing="off", not_found_grace_s=60)
+    pacer = Pacer(policy, sleeper.sleep, sleeper.monotonic)
+    order = intent("1")
+    execute_intents([order], {VENUE: venue}, ledger, policy=policy, pacer=pacer)
+    tracked = ledger.tracked(order.client_order_id)
+    assert tracked is not None and tracked.status is S.UNKNOWN and tracked.updated_ms is not None
+    soon = recover_unresolved({VENUE: venue}, ledger, pacer=pacer, now_ms=tracked.updated_ms + 30_000)
+    assert soon.abandoned == [] and ledger.tracked(order.client_order_id).status is S.UNKNOWN  # type: ignore[union-attr]
+    later = recover_unresolved({VENUE: venue}, ledger, pacer=pacer, now_ms=tracked.updated_ms + 61_000)
+    assert later.abandoned == [order.client_order_id]

@@ -6,6 +6,8 @@ import itertools
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tradepipe.core.execution.states import TRANSITIONS, apply, event, next_status, venue_events
 from tradepipe.domain.orders import (
@@ -151,3 +153,49 @@ def test_event_helper_computes_the_status_and_rejects_illegal_kinds() -> None:
     assert event(tracked(S.ACCEPTED), E.CANCEL_REQUESTED).status is S.CANCEL_PENDING
     with pytest.raises(InvalidTransition):
         event(tracked(S.FILLED), E.CANCEL_REQUESTED)
+
+
+@st.composite
+def venue_histories(draw: st.DrawFn) -> tuple[Decimal, list[Order]]:
+    """A venue's successive reports of one order: trades only accumulate, the end (if any) comes last."""
+    amount = D(draw(st.integers(1, 50)))
+    sizes = draw(st.lists(st.integers(1, 10), max_size=8))
+    trades, filled = [], D(0)
+    for i, size in enumerate(sizes):
+        take = min(D(size), amount - filled)
+        if take <= 0:
+            break
+        filled += take
+        trades.append(fill(f"t{i}", str(take), i))
+    cuts = sorted(draw(st.lists(st.integers(0, len(trades)), min_size=1, max_size=5)))
+    end = draw(st.sampled_from([S.CANCELED, S.EXPIRED, S.ACCEPTED]))
+    reports = []
+    for n, cut in enumerate(cuts):
+        shown = tuple(trades[:cut])
+        got = sum((f.amount for f in shown), D(0))
+        last = n == len(cuts) - 1
+        status = S.FILLED if got >= amount else (end if last else S.PARTIALLY_FILLED if got else S.ACCEPTED)
+        reports.append(venue(status, shown, str(amount)))
+    return amount, reports
+
+
+@given(venue_histories(), st.sampled_from([S.SUBMITTED, S.UNKNOWN, S.INITIALIZED]))
+@settings(max_examples=200, deadline=None)
+def test_any_venue_history_folds_legally_and_fills_sum_to_filled(
+    history: tuple[Decimal, list[Order]], start: OrderStatus
+) -> None:
+    amount, reports = history
+    order = tracked(start, str(amount))
+    events: list[OrderEvent] = []
+    for report in reports:
+        order, new = venue_events(order, report)
+        events += new
+    trade_events = [e for e in events if e.trade_id]
+    assert len({e.trade_id for e in trade_events}) == len(trade_events)  # each fill exactly once
+    assert order.filled == sum((e.amount for e in trade_events), D(0)) == reports[-1].filled
+    if order.filled >= amount:
+        assert order.status is S.FILLED
+    replay = tracked(start, str(amount))
+    for e in events:
+        replay = apply(replay, e)
+    assert replay == order

@@ -55,6 +55,10 @@ def test_discovery_attaches_new_pools_and_caches_tickers_in_sim_time(tmp_path: P
     as_of = first_as_of_ms(settings)
     pools = discover.new_pools(settings, as_of)
     assert 0 < len(pools) <= settings.pools.max_candidates and all(p.venue == "sim-sol" for p in pools)
+    seen = dict(market_sources.pool_watcher(settings).first_seen)
+    discover.new_pools(settings, as_of + 3_600_000)  # the next cycle: earlier sightings are remembered
+    later = market_sources.pool_watcher(settings).first_seen
+    assert all(later[k] == v for k, v in seen.items()) and len(later) >= len(seen)
     assert discover.new_pools(Settings(state_dir=tmp_path, pools={"enabled": False}), as_of) == ()
     snaps = discover.venue_snapshots(settings, as_of)
     again = discover.venue_snapshots(settings, as_of)

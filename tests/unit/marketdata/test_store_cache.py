@@ -118,3 +118,11 @@ def test_an_unreadable_cache_file_is_a_miss(tmp_path: Path, bad: bytes) -> None:
     for f in tmp_path.glob("*.pkl"):
         f.write_bytes(bad)
     assert TtlCache(tmp_path).get("k", 1) is None
+
+
+def test_a_reader_survives_another_process_compacting_the_partition(tmp_path: Path) -> None:
+    reader, writer = ParquetCandleStore(tmp_path), ParquetCandleStore(tmp_path, max_parts=1)
+    reader.append("v", "S/USDT", "1h", rows(0, 3))
+    assert reader.read("v", "S/USDT", "1h").height == 3  # the reader has listed the partition
+    writer.append("v", "S/USDT", "1h", rows(3 * HOUR, 2))  # the writer compacts: the listed part is gone
+    assert reader.read("v", "S/USDT", "1h")["timestamp"].to_list() == [h * HOUR for h in range(5)]

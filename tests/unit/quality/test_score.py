@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tradepipe.core.quality import CHECK_WEIGHTS, QualityRules, judge, missing_report, score_of, verdict_of
 from tradepipe.core.quality.score import corrupt_report
@@ -66,3 +68,20 @@ def test_missing_and_corrupt_reports_quarantine() -> None:
     ):
         assert report.verdict is Verdict.QUARANTINE and report.score == 0.0
         assert [i.check for i in report.issues] == [check]
+
+
+@given(
+    checks=st.lists(st.sampled_from(sorted(CHECK_WEIGHTS)), max_size=6),
+    extra=st.sampled_from(sorted(CHECK_WEIGHTS)),
+    warn=st.floats(0.05, 1.0),
+    gap=st.floats(0.0, 0.95),
+)
+def test_more_findings_never_raise_the_score_nor_improve_the_verdict(
+    checks: list[str], extra: str, warn: float, gap: float
+) -> None:
+    rules = QualityRules(pass_score=min(1.0, warn + gap), warn_score=warn)
+    rank = {Verdict.PASS: 0, Verdict.WARN: 1, Verdict.QUARANTINE: 2}
+    before = judge("v", "X", [QualityIssue(c, "d") for c in checks], rules)
+    after = judge("v", "X", [QualityIssue(c, "d") for c in [*checks, extra]], rules)
+    assert 0.0 <= after.score <= before.score <= 1.0
+    assert rank[after.verdict] >= rank[before.verdict]

@@ -79,10 +79,10 @@ class GxRunner:
         import great_expectations as gx
 
         checkpoint = self._checkpoint(kind)
+        self._prune(f"tradepipe.{kind}", self.keep_runs - 1)  # before the run, so the rebuilt index omits them
         result = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=gx.RunIdentifier(run_name=run_name))
         key, validation = next(iter(result.run_results.items()))
         outcomes = tuple(_outcome(r) for r in validation.results)
-        self._prune(f"tradepipe.{kind}")
         urls = self._context.get_docs_sites_urls(resource_identifier=key)
         url = next((u["site_url"] for u in urls if u.get("site_url")), "") or self.data_docs_index.as_uri()
         return SuiteOutcome(kind, run_name, len(frame), 0.0, outcomes, data_docs=url)
@@ -130,19 +130,23 @@ class GxRunner:
                 name=f"tradepipe.{kind}",
                 validation_definitions=[definition],
                 actions=[UpdateDataDocsAction(name="update_data_docs")],
-                result_format={"result_format": "COMPLETE", "unexpected_index_column_names": INDEX_COLUMNS},
+                result_format={
+                    "result_format": "COMPLETE",  # every failed row, with its venue and symbol
+                    "unexpected_index_column_names": INDEX_COLUMNS,
+                    "return_unexpected_index_query": False,  # a pandas filter string listing every failed index
+                },
             )
         )
 
-    def _prune(self, suite_name: str) -> None:
-        """Keep the newest ``keep_runs`` validation results of a suite (and their Data Docs pages)."""
+    def _prune(self, suite_name: str, keep: int) -> None:
+        """Keep the newest ``keep`` validation results of a suite (and their Data Docs pages)."""
         uncommitted = self.gx_dir / "uncommitted"
         parts = suite_name.split(".")  # GX stores "tradepipe.ohlcv" under tradepipe/ohlcv/<run name>/
         stored = uncommitted.joinpath("validations", *parts)
         if not stored.is_dir():
             return
         runs = sorted((p for p in stored.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
-        for old in runs[: max(0, len(runs) - self.keep_runs)]:
+        for old in runs[: max(0, len(runs) - keep)]:
             shutil.rmtree(old, ignore_errors=True)
             shutil.rmtree(uncommitted.joinpath("data_docs", "local_site", "validations", *parts, old.name), True)
 

@@ -66,12 +66,25 @@ class ParquetCandleStore:
         return max(last for _, last, _ in parts) if parts else None
 
     def read(self, venue: str, symbol: str, timeframe: str, since_ms: int | None = None) -> pl.DataFrame:
-        """The partition's candles (timestamp ascending, one row per timestamp), from ``since_ms`` if given."""
-        paths = [p for _, last, p in self.parts(venue, symbol, timeframe) if since_ms is None or last >= since_ms]
-        if not paths:
-            return pl.DataFrame(schema=HISTORY_SCHEMA)
-        frame = pl.concat([pl.read_parquet(p) for p in paths]).unique("timestamp", keep="last").sort("timestamp")
-        return frame if since_ms is None else frame.filter(pl.col("timestamp") >= since_ms)
+        """The partition's candles (timestamp ascending, one row per timestamp), from ``since_ms`` if given.
+
+        A part another process compacted away meanwhile makes this re-list the partition once and read again.
+        """
+        for attempt in range(2):
+            parts = self.parts(venue, symbol, timeframe)
+            paths = [p for _, last, p in parts if since_ms is None or last >= since_ms]
+            if not paths:
+                return pl.DataFrame(schema=HISTORY_SCHEMA)
+            try:
+                frames = [pl.read_parquet(p) for p in paths]
+            except FileNotFoundError:
+                self._parts.pop(self.partition(venue, symbol, timeframe), None)
+                if attempt:
+                    raise
+                continue
+            frame = pl.concat(frames).unique("timestamp", keep="last").sort("timestamp")
+            return frame if since_ms is None else frame.filter(pl.col("timestamp") >= since_ms)
+        raise AssertionError("unreachable")
 
     def append(self, venue: str, symbol: str, timeframe: str, rows: pl.DataFrame) -> int:
         """Store candles newer than the partition's last one as a new part; returns how many were new."""

@@ -343,9 +343,17 @@ def _tracked(conn: Connection, where: Any) -> list[TrackedOrder]:
                 attempts=int(r.attempts or 0),
                 emulated=bool(r.emulated),
                 arrival_price=dec(r.arrival_price),
+                updated_ms=_epoch_ms(r.updated_at or r.created_at),
             )
         )
     return out
+
+
+def _epoch_ms(value: datetime | None) -> int | None:
+    if value is None:
+        return None
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)  # SQLite gives naive UTC back
+    return int(aware.timestamp() * 1000)
 
 
 def _with_order_fields(intent: OrderIntent, row: Any) -> OrderIntent:

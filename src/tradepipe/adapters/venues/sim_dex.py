@@ -5,7 +5,7 @@ and only lands when it is confirmed, after ``confirm_polls`` status polls (``fet
 ``fetch_order_by_client_id`` / ``fetch_open_orders``). At landing it swaps against the pool's reserves at
 that moment (``tradepipe.core.amm``, fee inside the price) — other traders move the reserves between polls —
 and then either fills (``closed``, one trade), fails (``canceled``: slippage tolerance exceeded, a honeypot
-sell, too little liquidity; the priority fee is still paid) or was dropped (``expired`` after
+sell, too little quote; the priority fee is still paid) or was dropped (``expired`` after
 ``expiry_polls``: the blockhash expired, it can never land). A higher ``priorityFee`` (quote units, param)
 makes a drop less likely. Draws are seeded by (seed, pool, client order id, poll), so runs repeat exactly.
 Pools can be built from ``PoolFacts``.
@@ -40,8 +40,8 @@ class Pool:
 
     @classmethod
     def from_facts(cls, facts: PoolFacts) -> Pool:
-        left = 0.01 if facts.rugged else 1.0  # a rug pulls ~99% of the liquidity
-        return cls(facts.symbol, facts.base_reserve * left, facts.quote_reserve * left, facts.fee_bps, facts.honeypot)
+        """The pool as the feed saw it (a rugged pool's reserves already show the pulled liquidity)."""
+        return cls(facts.symbol, facts.base_reserve, facts.quote_reserve, facts.fee_bps, facts.honeypot)
 
 
 @dataclass(slots=True)

@@ -31,6 +31,7 @@ class ExecutionPolicy:
     slippage_action: Literal["limit", "deny"] = "limit"
     routing: Literal["best", "off"] = "best"
     resize_on_insufficient_funds: bool = True
+    not_found_grace_s: float = 0.0  # recovery closes an order the venue does not show only after this long
 
 
 @dataclass(slots=True)

@@ -34,15 +34,22 @@ def recover_unresolved(
     *,
     policy: ExecutionPolicy | None = None,
     pacer: Pacer | None = None,
+    now_ms: int | None = None,
 ) -> ExecutionReport:
-    """Bring every non-terminal order up to date with its venue, by lookup only (see the module docstring)."""
+    """Bring every non-terminal order up to date with its venue, by lookup only (see the module docstring).
+
+    An order the venue does not show is closed as never taken only once its last change is older than
+    ``policy.not_found_grace_s`` at ``now_ms`` (wall clock; a live venue may list a new order late).
+    """
     pacer = pacer or Pacer(policy or ExecutionPolicy())
+    grace_ms = pacer.policy.not_found_grace_s * 1000
     report = ExecutionReport()
     for order in journal.open_orders():
         gateway = gateways.get(order.intent.venue)
         if gateway is None or (order.emulated and order.status is S.INITIALIZED):
             continue
-        after = lookup.resolve(order, gateway, journal, pacer, report, conclude_missing=True)
+        settled = grace_ms <= 0 or now_ms is None or order.updated_ms is None or now_ms - order.updated_ms >= grace_ms
+        after = lookup.resolve(order, gateway, journal, pacer, report, conclude_missing=settled)
         if after is not None and after.status is not order.status and order.client_order_id not in report.abandoned:
             report.recovered.append(order.client_order_id)
     return report

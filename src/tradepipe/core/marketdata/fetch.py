@@ -19,9 +19,9 @@ import numpy as np
 import polars as pl
 
 from tradepipe.clock import floor_to_bar, timeframe_ms
+from tradepipe.core.marketdata.breaker import SourceStats
 from tradepipe.core.marketdata.cache import WindowCache
 from tradepipe.core.marketdata.consensus import ConsensusFinding, ConsensusPolicy, reconcile_many
-from tradepipe.core.marketdata.breaker import SourceStats
 from tradepipe.core.marketdata.router import SourceRouter
 from tradepipe.domain.market import Batch, DatasetRef, UniverseEntry
 
@@ -131,11 +131,11 @@ def fetch_batch(
     )
     ref = store.write(
         key,
-        frame.cast(CANDLE_SCHEMA),
+        frame.cast(CANDLE_SCHEMA),  # type: ignore[arg-type]
         timeframe=timeframe,
         batch_index=batch.index,
         as_of_ms=as_of_ms,
-        provenance=provenance,  # type: ignore[arg-type]
+        provenance=provenance,
     )
     c = cache.counters
     return FetchResult(

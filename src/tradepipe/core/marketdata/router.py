@@ -120,6 +120,9 @@ class SourceRouter:
             except VenueRejected:  # the venue answered: healthy, but the request was refused
                 breaker.record_success(self.clock() - started)
                 raise
+            except Exception:  # anything else (a refused key, a bug) is not retried but does count against it
+                breaker.record_failure(self.clock() - started)
+                raise
             else:
                 breaker.record_success(self.clock() - started)
                 return result

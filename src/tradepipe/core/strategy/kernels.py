@@ -7,8 +7,8 @@ Formulas, seeds and zero tests follow TA-Lib 0.6+/0.8 (``ta_func/*.c``) so the r
 * EMA: seed = SMA of the first ``n`` values at bar ``n-1``, then ``prev + k * (x - prev)``, ``k = 2/(n+1)``;
 * RSI, ATR, +DI/-DI, ADX: Wilder smoothing with TA-Lib's seeds and its default unstable period of 0;
 * MACD: the fast EMA is seeded on the window that ends where the slow EMA's seed ends, as TA-Lib does;
-* windowed variance in two passes per window (TA-Lib 0.8 is numerically stable; running sums of squares
-  are off by ~1e-8 of price on real data).
+* windowed variance from anchored running sums rebuilt every window (TA-Lib 0.8 is numerically stable;
+  textbook running sums of squares are off by ~1e-8 of price on real data).
 
 Kernels are compiled once and cached on disk (``cache=True``).
 """
@@ -240,16 +240,31 @@ def window_std(x: np.ndarray, end: int, n: int, mean: float, ddof: int) -> float
 
 
 @njit(cache=True)
-def window_moments(x: np.ndarray, n: int, ddof: int, sd_out: np.ndarray, mean_out: np.ndarray) -> None:
-    """Rolling mean and deviation over ``n`` values from index ``n-1``, in O(1) per bar without the
-    cancellation of textbook running sums: the sums are of ``x - K``, with the anchor ``K`` moved to a
-    recent value and the sums rebuilt exactly from the window every ``n`` bars, so the rounding error is
-    ~1e-16 of the window's range, not of the price level. Pass an empty ``mean_out`` to skip the mean."""
+def bbands_into(
+    x: np.ndarray,
+    n: int,
+    dev_up: float,
+    dev_down: float,
+    upper: np.ndarray,
+    middle: np.ndarray,
+    lower: np.ndarray,
+    zscore: np.ndarray,
+) -> None:
+    """Bollinger bands on the SMA with the population deviation, plus ``(x - SMA) / deviation`` (0 when flat),
+    in one pass: the SMA's running sum as ``sma_into`` keeps it. The deviation comes from O(1) running sums
+    without the cancellation of textbook sums of squares: they are sums of ``x - anchor``, with the anchor
+    moved to a recent value and the sums rebuilt exactly from the window every ``n`` bars, so the rounding
+    error is ~1e-16 of the window's range, not of the price level."""
     size = x.size
-    anchor = x[0] if size else 0.0
+    for out in (upper, middle, lower, zscore):
+        nan_prefix(out, n - 1)
+    if size < n:
+        return
+    total = 0.0
+    anchor = x[0]
     s1 = 0.0
     s2 = 0.0
-    rebuild = n  # next bar at which the sums are rebuilt (a counter: no integer division in the loop)
+    rebuild = n
     for i in range(size):
         if i == rebuild:
             rebuild += n
@@ -267,35 +282,14 @@ def window_moments(x: np.ndarray, n: int, ddof: int, sd_out: np.ndarray, mean_ou
         y = x[i] - anchor
         s1 += y
         s2 += y * y
-        if i >= n - 1:
-            mean = s1 / n
-            var = (s2 - s1 * mean) / (n - ddof)
-            if mean_out.size:
-                mean_out[i] = anchor + mean
-            sd_out[i] = math.sqrt(var) if var > 0 else 0.0
-
-
-@njit(cache=True)
-def bbands_into(
-    x: np.ndarray,
-    n: int,
-    dev_up: float,
-    dev_down: float,
-    upper: np.ndarray,
-    middle: np.ndarray,
-    lower: np.ndarray,
-    zscore: np.ndarray,
-) -> None:
-    """Bollinger bands on the SMA with the population deviation, plus ``(x - SMA) / deviation`` (0 when flat).
-    ``upper`` holds the deviation while it is computed."""
-    nan_prefix(upper, n - 1)
-    nan_prefix(lower, n - 1)
-    nan_prefix(zscore, n - 1)
-    window_moments(x, n, 0, upper, upper[:0])
-    sma_into(x, n, middle)
-    for i in range(n - 1, x.size):
-        mid = middle[i]
-        sd = upper[i]
+        total += x[i]
+        if i < n - 1:
+            continue
+        mid = total / n
+        total -= x[i - n + 1]
+        var = (s2 - s1 * (s1 / n)) / n
+        sd = math.sqrt(var) if var > 0 else 0.0
+        middle[i] = mid
         upper[i] = mid + dev_up * sd
         lower[i] = mid - dev_down * sd
         zscore[i] = (x[i] - mid) / sd if sd > 0 else 0.0
@@ -333,6 +327,33 @@ def lowest_into(x: np.ndarray, n: int, out: np.ndarray) -> None:
         elif x[i] <= x[best]:
             best = i
         out[i] = x[best]
+
+
+@njit(cache=True)
+def donchian_into(h: np.ndarray, lo: np.ndarray, n: int, upper: np.ndarray, lower: np.ndarray) -> None:
+    """``highest_into`` of the highs and ``lowest_into`` of the lows in one loop."""
+    nan_prefix(upper, n - 1)
+    nan_prefix(lower, n - 1)
+    hi = -1
+    lw = -1
+    for i in range(n - 1, h.size):
+        start = i - n + 1
+        if hi < start:
+            hi = start
+            for j in range(start + 1, i + 1):
+                if h[j] >= h[hi]:
+                    hi = j
+        elif h[i] >= h[hi]:
+            hi = i
+        if lw < start:
+            lw = start
+            for j in range(start + 1, i + 1):
+                if lo[j] <= lo[lw]:
+                    lw = j
+        elif lo[i] <= lo[lw]:
+            lw = i
+        upper[i] = h[hi]
+        lower[i] = lo[lw]
 
 
 @njit(cache=True)
@@ -442,7 +463,7 @@ def vwap_into(h: np.ndarray, lo: np.ndarray, c: np.ndarray, v: np.ndarray, n: in
 @njit(cache=True)
 def volatility_into(c: np.ndarray, n: int, ddof: int, out: np.ndarray) -> None:
     """Sample (``ddof=1``) deviation of the last ``n`` log returns; first value at bar ``n``. The returns
-    live in a ring buffer of ``n``; the sums are anchored and rebuilt every ``n`` returns (``window_moments``)."""
+    live in a ring buffer of ``n``; the sums are anchored and rebuilt every ``n`` returns (as in ``bbands_into``)."""
     size = c.size
     nan_prefix(out, n)
     if size <= n:
@@ -480,24 +501,183 @@ def volatility_into(c: np.ndarray, n: int, ddof: int, out: np.ndarray) -> None:
             out[i] = math.sqrt(var) if var > 0 else 0.0
 
 
+@njit(cache=True)
+def recursive_into(
+    h: np.ndarray,
+    lo: np.ndarray,
+    c: np.ndarray,
+    v: np.ndarray,
+    n_fast: int,
+    n_slow: int,
+    n_rsi: int,
+    n_atr: int,
+    m_fast: int,
+    m_slow: int,
+    m_signal: int,
+    n_dx: int,
+    out: np.ndarray,
+) -> None:
+    """The set's recursive indicators in ONE loop over the bars, so their dependency chains overlap:
+    EMA fast/slow, RSI, ATR, MACD (line, signal, hist), ADX/+DI/-DI and OBV into rows 0, 1, 3, 4, 9-14, 17
+    of ``out`` (``indicator_set.ROWS`` order). Same arithmetic, seeds and order as the per-indicator kernels
+    above (``ema_into``, ``rsi_into``, ``atr_into``, ``macd_into``, ``directional_into``, ``obv_into``)."""
+    size = c.size
+    if m_slow < m_fast:
+        m_fast, m_slow = m_slow, m_fast
+    first = m_slow + m_signal - 2
+    nan_prefix(out[0], n_fast - 1)
+    nan_prefix(out[1], n_slow - 1)
+    nan_prefix(out[3], n_rsi)
+    nan_prefix(out[4], n_atr)
+    for r in (9, 10, 11):
+        nan_prefix(out[r], first)
+    nan_prefix(out[12], 2 * n_dx - 1)
+    nan_prefix(out[13], n_dx)
+    nan_prefix(out[14], n_dx)
+    if size == 0:
+        return
+    k_fast, k_slow = 2.0 / (n_fast + 1), 2.0 / (n_slow + 1)
+    km_fast, km_slow, km_sig = 2.0 / (m_fast + 1), 2.0 / (m_slow + 1), 2.0 / (m_signal + 1)
+    inv_rsi, inv_atr, inv_dx = 1.0 / n_rsi, 1.0 / n_atr, 1.0 / n_dx
+    e_fast = e_slow = 0.0
+    mf = ms = sig_total = sg = 0.0
+    gain = loss = 0.0
+    atr = 0.0
+    pdm = mdm = tr_dx = sum_dx = adx = 0.0
+    obv = v[0]
+    out[17, 0] = obv
+    for i in range(size):
+        x = c[i]
+        if i < n_fast:
+            e_fast += x
+            if i == n_fast - 1:
+                e_fast /= n_fast
+                out[0, i] = e_fast
+        else:
+            e_fast = (x - e_fast) * k_fast + e_fast
+            out[0, i] = e_fast
+        if i < n_slow:
+            e_slow += x
+            if i == n_slow - 1:
+                e_slow /= n_slow
+                out[1, i] = e_slow
+        else:
+            e_slow = (x - e_slow) * k_slow + e_slow
+            out[1, i] = e_slow
+        if i < m_slow:
+            ms += x
+            if i >= m_slow - m_fast:
+                mf += x
+            if i == m_slow - 1:
+                mf /= m_fast
+                ms /= m_slow
+                sig_total = mf - ms
+        else:
+            mf = (x - mf) * km_fast + mf
+            ms = (x - ms) * km_slow + ms
+            if i <= first:
+                sig_total += mf - ms
+        if i == first:
+            sg = sig_total / m_signal
+            out[9, i] = mf - ms
+            out[10, i] = sg
+            out[11, i] = mf - ms - sg
+        elif i > first:
+            value = mf - ms
+            sg = (value - sg) * km_sig + sg
+            out[9, i] = value
+            out[10, i] = sg
+            out[11, i] = value - sg
+        if i == 0:
+            continue
+        diff = x - c[i - 1]
+        if i <= n_rsi:
+            if diff < 0:
+                loss -= diff
+            else:
+                gain += diff
+            if i == n_rsi:
+                gain *= inv_rsi
+                loss *= inv_rsi
+                total = gain + loss
+                out[3, i] = 100.0 * (gain / total) if total != 0.0 else 0.0
+        else:
+            gain *= n_rsi - 1
+            loss *= n_rsi - 1
+            if diff < 0:
+                loss -= diff
+            else:
+                gain += diff
+            gain *= inv_rsi
+            loss *= inv_rsi
+            total = gain + loss
+            out[3, i] = 100.0 * (gain / total) if total != 0.0 else 0.0
+        tr = true_range_at(h, lo, c, i)
+        if i <= n_atr:
+            atr += tr
+            if i == n_atr:
+                atr /= n_atr
+                out[4, i] = atr
+        else:
+            atr = (atr * (n_atr - 1) + tr) * inv_atr
+            out[4, i] = atr
+        if diff > 0:
+            obv += v[i]
+        elif diff < 0:
+            obv -= v[i]
+        out[17, i] = obv
+        diff_p = h[i] - h[i - 1]
+        diff_m = lo[i - 1] - lo[i]
+        if i >= n_dx:
+            pdm -= pdm * inv_dx
+            mdm -= mdm * inv_dx
+            tr_dx -= tr_dx * inv_dx
+        if diff_m > 0 and diff_p < diff_m:
+            mdm += diff_m
+        elif diff_p > 0 and diff_p > diff_m:
+            pdm += diff_p
+        tr_dx += tr
+        if i < n_dx:
+            continue
+        p = 0.0
+        m = 0.0
+        dx = -1.0
+        if tr_dx != 0.0:
+            p = 100.0 * (pdm / tr_dx)
+            m = 100.0 * (mdm / tr_dx)
+            total = m + p
+            if total != 0.0:
+                dx = 100.0 * (abs(m - p) / total)
+        out[13, i] = p
+        out[14, i] = m
+        if i < 2 * n_dx - 1:
+            if dx >= 0:
+                sum_dx += dx
+        elif i == 2 * n_dx - 1:
+            if dx >= 0:
+                sum_dx += dx
+            adx = sum_dx / n_dx
+            out[12, i] = adx
+        else:
+            if dx >= 0:
+                adx = (adx * (n_dx - 1) + dx) * inv_dx
+            out[12, i] = adx
+
+
 # --- the indicator set of ``indicator_set`` (kept in this module: numba's on-disk cache of a function is not
 # invalidated when a jitted function it calls changes in another module) ---------------------------------
 @njit(cache=True)
 def set_segment(o, h, lo, c, v, p, out, a, b):  # type: ignore[no-untyped-def]
     cs, hs, ls, vs = c[a:b], h[a:b], lo[a:b], v[a:b]
-    ema_into(cs, int(p[0]), out[0, a:b])
-    ema_into(cs, int(p[1]), out[1, a:b])
+    rows = out[:, a:b]
+    recursive_into(
+        hs, ls, cs, vs, int(p[0]), int(p[1]), int(p[3]), int(p[4]), int(p[7]), int(p[8]), int(p[9]), int(p[10]), rows
+    )
     sma_into(cs, int(p[2]), out[2, a:b])
-    rsi_into(cs, int(p[3]), out[3, a:b])
-    atr_into(hs, ls, cs, int(p[4]), out[4, a:b])
     bbands_into(cs, int(p[5]), p[6], p[6], out[5, a:b], out[6, a:b], out[7, a:b], out[8, a:b])
-    macd_into(cs, int(p[7]), int(p[8]), int(p[9]), out[9, a:b], out[10, a:b], out[11, a:b])
-    directional_into(hs, ls, cs, int(p[10]), out[13, a:b], out[14, a:b], out[12, a:b])
     stoch_into(hs, ls, cs, int(p[11]), int(p[12]), int(p[13]), out[15, a:b], out[16, a:b])
-    obv_into(cs, vs, out[17, a:b])
     vwap_into(hs, ls, cs, vs, int(p[14]), out[18, a:b])
-    highest_into(hs, int(p[15]), out[19, a:b])
-    lowest_into(ls, int(p[15]), out[20, a:b])
+    donchian_into(hs, ls, int(p[15]), out[19, a:b], out[20, a:b])
     volatility_into(cs, int(p[16]), 1, out[21, a:b])
 
 
