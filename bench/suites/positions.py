@@ -6,7 +6,8 @@ same random price paths:
 
 * ``positions.updates_per_min`` — the vectorised book (``core.positions.rules.plan`` over NumPy columns);
 * ``positions.updates_per_min.stage_path`` — what stage 7 does per cycle: Decimal positions in, the book built,
-  rules run, sell intents and moved state back out as Decimals (``plan_exits``);
+  rules run, sell intents and moved state back out as Decimals (``plan_exits``), the moved state carried into the
+  next cycle as the ledger would (exits are planned, not filled: positions stay open);
 * ``positions.updates_per_min.python_loop`` — the peer: the same rules as a per-position Python loop;
 * ``positions.fills_per_s`` — ``apply_fill`` (Decimal, 60 digits) replaying fills, as ``rebuild_positions`` does.
 
@@ -70,10 +71,14 @@ def _vectorised(positions: list[Position], paths: np.ndarray) -> None:
 
 
 def _stage_path(positions: list[Position], paths: np.ndarray) -> None:
+    """Stage 7 cycle over cycle: Decimal marks in, plan, and the moved exit state carried into the next cycle."""
     rules = build_rules(RULES)
+    index = {p.key: i for i, p in enumerate(positions)}
+    positions = list(positions)
     for t, mark in enumerate(paths):
         marks = {p.key: Decimal(f"{m:.8g}") for p, m in zip(positions, mark.tolist(), strict=True)}
-        plan_exits(positions, marks, run_id="bench", now_ms=t * HOUR, rules=rules)
+        for moved in plan_exits(positions, marks, run_id="bench", now_ms=t * HOUR, rules=rules).moved:
+            positions[index[moved.key]] = moved
 
 
 def _python_loop(positions: list[Position], paths: np.ndarray) -> None:

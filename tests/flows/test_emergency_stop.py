@@ -80,12 +80,19 @@ def test_emergency_stop_cancels_every_order_closes_every_position_and_halts(pref
     assert ledger.active_halts() == [] and portfolio_state(settings, [], {}).halted is None
 
 
-def test_emergency_stop_can_leave_positions_open(prefect_api: None, tmp_path: Path) -> None:
+def test_emergency_stop_from_the_cli_can_leave_positions_open(prefect_api: None, tmp_path: Path) -> None:
     settings = trading_book(tmp_path)
-    result = emergency_stop(settings=settings, leave_positions=True)
+    config = tmp_path / "tp.toml"
+    config.write_text(f'state_dir = "{settings.state_dir}"\n')
+    stopped = CliRunner().invoke(app, ["emergency-stop", "--leave-positions", "--config", str(config)])
+    assert stopped.exit_code == 0, stopped.output
+    assert "HALTED" in stopped.output and "canceled 2 open order(s)" in stopped.output
+    assert "positions were left open" in stopped.output
     ledger = wiring.ledger(settings)
     gateways = wiring.gateways(settings, ledger.last_as_of_ms())
     assert [o for g in gateways.values() for o in g.fetch_open_orders()] == []
-    assert result["positions_left"] and result["closed"] == []
     assert len(ledger.open_positions()) == 3
     assert len(ledger.active_halts()) == 1
+    reconciled = CliRunner().invoke(app, ["reconcile", "--config", str(config)])
+    assert reconciled.exit_code == 0, reconciled.output
+    assert "reconciliation: clean" in reconciled.output

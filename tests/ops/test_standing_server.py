@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,13 +52,14 @@ class Served:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
+def served() -> Iterator[Served]:
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("CI=true but /usr/bin/chromium or /usr/bin/chromedriver is missing (make chromium)")
         pytest.skip("needs Debian's chromium and chromium-driver (make chromium)")
     port, metrics_port = _free_port(), _free_port()
-    state = tmp_path / "state"
+    # Not under pytest's tmp_path: concurrent pytest sessions prune old basetemp dirs, pid files included.
+    state = Path(tempfile.mkdtemp(prefix="tradepipe-serve-test-")) / "state"
     env = {
         **os.environ,
         "TRADEPIPE_STATE_DIR": str(state),
@@ -72,17 +75,31 @@ def served(tmp_path: Path) -> Iterator[Served]:
     for key in ("PREFECT_API_DATABASE_CONNECTION_URL", "TRADEPIPE_SERVER__DATABASE_URL", "TRADEPIPE_CONFIG"):
         env.pop(key, None)
     served = Served(env, f"http://127.0.0.1:{port}", env["PREFECT_API_URL"], f"http://127.0.0.1:{metrics_port}", state)
+    pids: dict[str, int] = {}
     try:
         served.cli(str(BIN / "tradepipe"), "serve", "start", "-c", "deployments/paper.toml", timeout=400)
+        pids = {f.stem: int(f.read_text()) for f in (state / "server").glob("*.pid")}
+        assert set(pids) == {"server", "worker", "metrics"}
         yield served
     finally:
         stopped = subprocess.run(
             [str(BIN / "tradepipe"), "serve", "stop", "-c", "deployments/paper.toml"],
             env=env, cwd=REPO, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
-        assert "worker: stopped by SIGINT" in stopped.stdout, stopped.stdout + stopped.stderr
-        for name in ("server", "worker", "metrics"):
-            assert not (state / "server" / f"{name}.pid").exists()
+        leftovers = [pid for pid in pids.values() if _kill_group(pid)]
+        shutil.rmtree(state.parent, ignore_errors=True)
+        assert not leftovers, f"still running after serve stop: {leftovers}"
+        if pids:
+            assert "worker: stopped by SIGINT" in stopped.stdout, stopped.stdout + stopped.stderr
+
+
+def _kill_group(pid: int) -> bool:
+    """SIGKILL the process group of ``pid`` if it still exists; True when there was something to kill."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _chromium(screenshots: Path) -> object:

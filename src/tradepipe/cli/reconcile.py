@@ -22,6 +22,13 @@ def reconcile(
     if account is not None and account not in ACCOUNTS:
         raise typer.BadParameter(f"must be one of {', '.join(ACCOUNTS)}", param_hint="--account")
     settings = load_or_exit(config)
+    if account is not None and account != settings.mode:
+        err_console.print(
+            f"[bold red]error:[/] --account {account}: this config trades the {settings.mode} account; use a config "
+            f"with mode = {account!r} on the same database_url to reconcile {account}",
+            highlight=False,
+        )
+        raise typer.Exit(code=2)
     prepare_prefect(settings)
     from flows.reconcile import reconcile as reconcile_flow
     from tradepipe import wiring

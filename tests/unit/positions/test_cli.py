@@ -67,3 +67,11 @@ def test_help_of_the_new_commands() -> None:
                           ("resume", "halt")):  # fmt: skip
         result = runner.invoke(app, [command, "--help"], terminal_width=120)
         assert result.exit_code == 0 and word in result.output, command
+
+
+def test_reconcile_of_an_account_this_config_does_not_trade_is_refused_before_any_flow(tmp_path: Path) -> None:
+    config = tmp_path / "tp.toml"
+    config.write_text(f'state_dir = "{tmp_path / "state"}"\n')
+    result = runner.invoke(app, ["reconcile", "--account", "live", "--config", str(config)])
+    assert result.exit_code == 2 and "mode = 'live'" in result.output
+    assert not (tmp_path / "state" / "prefect").exists()

@@ -8,11 +8,22 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tradepipe.config.sections import ExitsSection
 from tradepipe.core.positions.book import PositionBook
 from tradepipe.core.positions.exits import plan_exits
-from tradepipe.core.positions.rules import REGISTRY, BreakEven, Ladder, StopLoss, TimeExit, TrailingStop, build_rules
+from tradepipe.core.positions.rules import (
+    REGISTRY,
+    BreakEven,
+    Ladder,
+    StopLoss,
+    TimeExit,
+    TrailingStop,
+    build_rules,
+    plan,
+)
 from tradepipe.domain.market import MarketRules
 from tradepipe.domain.orders import IntentPurpose, Side
 from tradepipe.domain.portfolio import Position
@@ -161,3 +172,30 @@ def test_bad_exit_config_names_the_field() -> None:
         ExitsSection(rules=("moon",))  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match=r"exits\.trailing_distance_pct"):
         TrailingStop(0.0, 1.5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    moves=st.lists(st.floats(min_value=-0.08, max_value=0.08), min_size=2, max_size=60),
+    activation=st.floats(min_value=0.0, max_value=0.1),
+    distance=st.floats(min_value=0.01, max_value=0.3),
+)
+def test_a_trailing_stop_only_ever_rises_and_fires_only_below_its_trail(
+    moves: list[float], activation: float, distance: float
+) -> None:
+    rules = [StopLoss(), TrailingStop(activation, distance)]
+    book = PositionBook.from_positions([position(stop_loss=D("80"))])
+    price, stops, high = 100.0, [80.0], 0.0
+    for move in moves:
+        price *= 1 + move
+        mark = np.array([price])
+        fraction, _ = plan(book, mark, 0, rules)
+        high = max(high, price)
+        stops.append(float(book.stop[0]))
+        assert float(book.high_water[0]) == high
+        assert stops[-1] >= stops[-2]  # a ratchet: never lowered
+        if high >= 100.0 * (1 + activation):
+            assert stops[-1] >= high * (1 - distance) - 1e-9
+        assert (fraction[0] == 1.0) == (price <= stops[-1])  # fires exactly when the mark is at/below the stop
+        if fraction[0]:
+            break

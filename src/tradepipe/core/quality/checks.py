@@ -46,7 +46,7 @@ def schema_problem(frame: pl.DataFrame) -> str | None:
 def per_symbol_stats(frame: pl.DataFrame, step: int, spike_z: float) -> pl.DataFrame:
     """One row of defect counts per (venue, symbol), sorted.
 
-    Vectorised: rows get a hashed group id and are sorted by (group, timestamp) once, so every check is a plain
+    Vectorised: rows get a hashed group id and are sorted by (venue, symbol, timestamp) once, so every check is a plain
     column expression and the group-by only sums (``.over`` is used for the two medians and the order check).
     """
     prices = ["open", "high", "low", "close"]
@@ -59,7 +59,7 @@ def per_symbol_stats(frame: pl.DataFrame, step: int, spike_z: float) -> pl.DataF
     ret = pl.when(~first).then(log_close - log_close.shift())
     zero = (pl.col("volume") == 0).fill_null(False)
     rows = (
-        keyed.sort("gid", "timestamp")
+        keyed.sort("venue", "symbol", "timestamp")  # fast on store batches, which come sorted
         .with_columns(
             nan=pl.any_horizontal(
                 [pl.col(c).is_nan() | pl.col(c).is_null() | pl.col(c).is_infinite() for c in [*prices, "volume"]]

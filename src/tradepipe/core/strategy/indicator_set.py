@@ -10,7 +10,8 @@ caller may pass in again to reuse. Values equal the per-series functions in ``in
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass, fields
+import functools
+from dataclasses import dataclass, fields
 
 import numpy as np
 import numpy.typing as npt
@@ -92,7 +93,13 @@ class IndicatorSpec:
         )
 
     def as_array(self) -> npt.NDArray[np.float64]:
-        return np.array(astuple(self), dtype=np.float64)
+        """The periods in field order, as the kernels take them (cached: specs are frozen and few)."""
+        return _as_array(self)
+
+
+@functools.lru_cache(maxsize=64)
+def _as_array(spec: IndicatorSpec) -> npt.NDArray[np.float64]:
+    return np.array([getattr(spec, f.name) for f in fields(spec)], dtype=np.float64)
 
 
 def allocate(n_bars: int) -> npt.NDArray[np.float64]:
