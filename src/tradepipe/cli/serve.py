@@ -38,8 +38,8 @@ def start(
     project: ProjectOption = Path("."),
     deploy: Annotated[bool, typer.Option(help="Register every deployment in prefect.yaml.")] = True,
 ) -> None:
-    """Start the Prefect server (PostgreSQL from [server] database_url, else SQLite), create the process work
-    pool, deploy prefect.yaml, start a worker and the metrics endpoint; return once everything answers."""
+    """Start the Prefect server (PostgreSQL from server.database_url, else SQLite), the process work pool,
+    the deployments of prefect.yaml, a worker and the metrics endpoint; return once everything answers."""
     stack = _stack(config, project)
     try:
         timings = stack.start(lambda line: console.print(f"[cyan]•[/] {line}"), deploy=deploy)
@@ -65,7 +65,7 @@ def status(config: ConfigOption = None, project: ProjectOption = Path(".")) -> N
 @app.command()
 def metrics(
     config: ConfigOption = None,
-    port: Annotated[int | None, typer.Option(min=0, help="Port (default: [metrics] port; 0 = a free one).")] = None,
+    port: Annotated[int | None, typer.Option(min=0, help="Port (default: metrics.port; 0 = a free one).")] = None,
 ) -> None:
     """Serve Prometheus metrics of the ledger's newest run on /metrics until interrupted."""
     settings = load_or_exit(config)

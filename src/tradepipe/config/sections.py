@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -284,7 +285,7 @@ class ExitsSection(Section):
         levels, fractions = self.ladder_levels_pct, self.ladder_fractions
         if len(levels) != len(fractions):
             raise ValueError("exits.ladder_fractions must have one fraction per exits.ladder_levels_pct level")
-        if any(b <= a for a, b in zip(levels, levels[1:], strict=False)) or any(x <= 0 for x in levels):
+        if any(b <= a for a, b in pairwise(levels)) or any(x <= 0 for x in levels):
             raise ValueError("exits.ladder_levels_pct must be positive and strictly increasing")
         if any(f <= 0 for f in fractions) or sum(fractions) > 1 + 1e-9:
             raise ValueError("exits.ladder_fractions must be positive and sum to at most 1")

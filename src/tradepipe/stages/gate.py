@@ -95,21 +95,11 @@ def gate(
             if frame is not None and frame.height:
                 frames.append(frame)
         polars_seconds = time.perf_counter() - started
-        suite = None
-        if settings.quality.gx_enabled and frames:
-            candles = pl.concat(frames, how="vertical")
-            suite = wiring.gx_runner(settings).validate("ohlcv", ohlcv_frame(candles), ctx.run_id)
+        suite, pool_suite = _second_tier(settings, ctx, frames, pools)
+        if suite is not None:
             reports = quality.second_opinion(reports, suite, rules)
-        pool_suite = None
-        if settings.quality.gx_enabled and pools:
-            pool_suite = wiring.gx_runner(settings).validate("pool_facts", pool_facts_frame(pools), ctx.run_id)
         reports = _one_per_pair(reports)
-        ledger = wiring.ledger(settings)
-        failing = [r for r in reports if r.verdict is Verdict.QUARANTINE]
-        ledger.quarantine(ctx.run_id, [(r.venue, r.symbol, i.check, i.detail) for r in failing for i in r.issues])
-        clean = {(r.venue, r.symbol) for r in reports if r.verdict is not Verdict.QUARANTINE}
-        released = ledger.release_quarantine(clean, after_clean_cycles=settings.quality.release_after_clean_cycles)
-        blocked = ledger.quarantined()
+        clean, released, blocked = _quarantine(settings, ctx, reports)
         work = tuple(
             (res.ref.path, pairs)
             for res in fetched
@@ -183,6 +173,31 @@ def _first_tier(
     return frame, reports
 
 
+def _second_tier(
+    settings: Settings, ctx: CycleContext, frames: list[pl.DataFrame], pools: Sequence[PoolFacts]
+) -> tuple[quality.SuiteOutcome | None, quality.SuiteOutcome | None]:
+    """GX: one checkpoint on all the cycle's candles (one pandas frame), one on the new pools (None = not run)."""
+    if not settings.quality.gx_enabled:
+        return None, None
+    runner = wiring.gx_runner(settings)
+    candles = pl.concat(frames, how="vertical") if frames else None
+    suite = runner.validate("ohlcv", ohlcv_frame(candles), ctx.run_id) if candles is not None else None
+    pool_suite = runner.validate("pool_facts", pool_facts_frame(pools), ctx.run_id) if pools else None
+    return suite, pool_suite
+
+
+def _quarantine(
+    settings: Settings, ctx: CycleContext, reports: list[QualityReport]
+) -> tuple[set[Pair], int, set[Pair]]:
+    """Record failures, count clean cycles and release; returns (clean this cycle, released entries, blocked)."""
+    ledger = wiring.ledger(settings)
+    failing = [r for r in reports if r.verdict is Verdict.QUARANTINE]
+    ledger.quarantine(ctx.run_id, [(r.venue, r.symbol, i.check, i.detail) for r in failing for i in r.issues])
+    clean = {(r.venue, r.symbol) for r in reports if r.verdict is not Verdict.QUARANTINE}
+    released = ledger.release_quarantine(clean, after_clean_cycles=settings.quality.release_after_clean_cycles)
+    return clean, released, ledger.quarantined()
+
+
 def _one_per_pair(reports: list[QualityReport]) -> list[QualityReport]:
     """A pair seen twice (in two batches, or missing and present) keeps its worse report."""
     kept: dict[Pair, QualityReport] = {}
@@ -221,10 +236,8 @@ def _publish(settings: Settings, ctx: CycleContext, summary: GateSummary, blocke
             released=summary.released,
             polars_seconds=summary.polars_seconds,
             gx_status=summary.gx_status,
-            gx_seconds=suite.seconds if suite else 0.0,
-            gx_failed=tuple(
-                f"{s.kind}: {o.expectation}({o.target})" for s in (suite, summary.pool_suite) if s for o in s.failed
-            ),
+            gx_seconds=sum(s.seconds for s in summary.suites),
+            gx_failed=tuple(f"{s.kind}: {o.expectation}({o.target})" for s in summary.suites for o in s.failed),
             html_report=str(path),
             data_docs=suite.data_docs if suite else "",
         ),

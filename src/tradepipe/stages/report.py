@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -33,6 +34,7 @@ def report(
     market_data: Mapping[str, int] | None = None,
 ) -> CycleSummary:
     """Build the cycle summary from the ledger and close the run."""
+    started = time.perf_counter()
     ledger = wiring.ledger(settings)
     positions = ledger.open_positions()
     marks = mark_prices(wiring.gateways(settings, ctx.as_of_ms), positions)
@@ -75,6 +77,7 @@ def report(
         market_data=dict(market_data or {}),
         stage_seconds=ledger.stage_seconds(ctx.run_id),
     )
+    ledger.record_stage(ctx.run_id, "report", status="ok", seconds=time.perf_counter() - started)  # before metrics
     counts = {"signals": signals, "orders": summary.orders, "cache_hits": cache_hits, "batches": batches,
               "filled_orders": len(entries.filled) + len(exits.filled)}  # fmt: skip
     facts = trading_facts(settings, ctx.run_id, counts=counts, positions=positions, marks=marks, equity=state.equity)

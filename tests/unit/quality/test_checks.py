@@ -194,6 +194,8 @@ def test_schema_problem_names_the_column(market: SimMarket) -> None:
     assert schema_problem(frame.with_columns(pl.col("close").cast(pl.String))) == (
         "column 'close' has type String, expected Float64"
     )
+    no_time = set_cells(frame, 3, timestamp=None)
+    assert schema_problem(no_time) == "column 'timestamp' has 1 null values"
 
 
 def test_zero_volume_run_at_the_very_first_rows_and_interleaved_symbols(market: SimMarket) -> None:

@@ -88,3 +88,15 @@ def test_markdown_table_escapes_pipes_and_states_counts() -> None:
     clean = GateSummary("run-2", "t", (REPORTS[0],), RULES)
     assert "Every symbol passed every check." in render_worst_markdown(clean, 10)
     assert "GX tier **off**" in render_worst_markdown(clean, 10)
+
+
+def test_gx_status_combines_the_candle_and_pool_suites() -> None:
+    pools_ok = SuiteOutcome("pool_facts", "run-1", 20, 0.3)
+    pools_error = SuiteOutcome("pool_facts", "run-1", 20, 0.0, error="boom")
+    ok = SuiteOutcome("ohlcv", "run-1", 100, 0.2)
+    assert GateSummary("r", "t", (), RULES).gx_status == "off"
+    assert GateSummary("r", "t", (), RULES, suite=ok, pool_suite=pools_ok).gx_status == "passed"
+    assert GateSummary("r", "t", (), RULES, suite=SUITE, pool_suite=pools_ok).gx_status == "failed"
+    assert GateSummary("r", "t", (), RULES, suite=ok, pool_suite=pools_error).gx_status == "error"
+    page = render_html(GateSummary("r", "t", (), RULES, suite=ok, pool_suite=pools_error))
+    assert "error · 0.20 s" in page and "GX could not run: <code>boom</code>" in page

@@ -34,12 +34,15 @@ MIN_MAD = 1e-12  # a flat series has MAD 0: any move in it counts as a spike
 
 
 def schema_problem(frame: pl.DataFrame) -> str | None:
-    """Why ``frame`` is not a candle batch (missing column or wrong type), or None."""
+    """Why ``frame`` is not a candle batch (missing column, wrong type, null key), or None."""
     for name, dtype in CANDLE_COLUMNS.items():
         if name not in frame.schema:
             return f"column {name!r} is missing (columns: {list(frame.columns)})"
         if not isinstance(frame.schema[name], dtype):
             return f"column {name!r} has type {frame.schema[name]}, expected {dtype.__name__}"
+    for name in ("venue", "symbol", "timestamp"):  # the keys of every check: a null key cannot be judged
+        if nulls := frame[name].null_count():
+            return f"column {name!r} has {nulls} null values"
     return None
 
 
@@ -47,7 +50,7 @@ def per_symbol_stats(frame: pl.DataFrame, step: int, spike_z: float) -> pl.DataF
     """One row of defect counts per (venue, symbol), sorted.
 
     Vectorised: rows get a hashed group id and are sorted by (venue, symbol, timestamp) once, so every check is a plain
-    column expression and the group-by only sums (``.over`` is used for the two medians and the order check).
+    column expression and the group-by only sums (``.over`` serves the two medians).
     """
     prices = ["open", "high", "low", "close"]
     gid = pl.col("gid")

@@ -58,7 +58,7 @@ def _report_rows(reports: list[QualityReport]) -> list[list[str]]:
 
 def _cards(summary: GateSummary) -> str:
     blocked = len({(q.venue, q.symbol) for q in summary.quarantine})
-    suite = summary.suite
+    gx_seconds = sum(s.seconds for s in summary.suites)
     cards = [
         ("symbols", str(len(summary.reports))),
         ("pass", str(summary.count(Verdict.PASS))),
@@ -68,7 +68,7 @@ def _cards(summary: GateSummary) -> str:
         ("released", str(summary.released)),
         ("candles", f"{summary.rows:,}"),
         ("polars tier", f"{summary.polars_seconds:.3f} s"),
-        ("GX tier", f"{summary.gx_status}" + (f" · {suite.seconds:.2f} s" if suite else "")),
+        ("GX tier", summary.gx_status + (f" · {gx_seconds:.2f} s" if summary.suites else "")),
     ]
     return (
         '<div class="cards">' + "".join(f'<div class="card"><b>{v}</b>{escape(k)}</div>' for k, v in cards) + "</div>"

@@ -43,12 +43,17 @@ class GateSummary:
         return sum(r.verdict is verdict for r in self.reports)
 
     @property
+    def suites(self) -> tuple[SuiteOutcome, ...]:
+        return tuple(s for s in (self.suite, self.pool_suite) if s is not None)
+
+    @property
     def gx_status(self) -> str:
-        if self.suite is None:
+        """off (no suite ran) | error (one could not run) | failed (an expectation failed) | passed."""
+        if not self.suites:
             return "off"
-        if self.suite.error:
+        if any(s.error for s in self.suites):
             return "error"
-        return "passed" if self.suite.success else "failed"
+        return "passed" if all(s.success for s in self.suites) else "failed"
 
     def rejected_pools(self, pools: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
         """The (venue, symbol) of pools the pool_facts suite failed (all of them on a table-level failure)."""
