@@ -117,3 +117,12 @@ def test_unknown_kind_is_refused_and_old_runs_are_pruned(runner: GxRunner) -> No
     assert sorted(p.name for p in pages.iterdir()) == ["prune-2", "prune-3"]
     index = runner.data_docs_index.read_text()
     assert "prune-3" in index and "prune-2" in index and "prune-1" not in index
+
+
+def test_prewarm_builds_the_project_in_the_background(tmp_path: Path) -> None:
+    warm = GxRunner(tmp_path / "quality")
+    warm.prewarm()
+    warm.prewarm()  # once per runner
+    outcome = warm.validate("ohlcv", ohlcv_frame(clean_frame(defect_market(), "BTC/USDT")), "after-prewarm")
+    assert outcome.success and outcome.error == ""
+    assert (tmp_path / "quality" / "gx" / "checkpoints").is_dir()

@@ -68,4 +68,9 @@ def summary_tables(s: dict[str, Any]) -> Group:
     parts += [
         f"[yellow]quarantined[/] {q['venue']} {q['symbol']}: {q['check']} — {q['detail']}" for q in s["quarantined"]
     ]
+    parts += [
+        f"[bold red]alert[/] ({a['severity']}) {a['key']}: {a['message']}"
+        + (" (repeat, within the cooldown)" if a["status"] == "suppressed" else "")
+        for a in s.get("alerts", [])
+    ]
     return Group(*parts)

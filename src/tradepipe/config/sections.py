@@ -139,6 +139,7 @@ class StrategySection(Section):
     cooldown_cycles: int = Field(0, ge=0, description="cycles after an entry before the symbol is a candidate again")
     timeout_s: float = Field(1.0, gt=0, description="a strategy slower than this on a symbol is recorded as failed")
     cache: bool = Field(True, description="reuse results for unchanged candles (symbol:strategy:data:params)")
+    cache_max_age_s: float = Field(86_400, gt=0, description="evaluation cache entries unused this long are deleted")
 
 
 class RiskSection(Section):

@@ -70,7 +70,10 @@ def evaluate(
             return []
         cfg = settings.dask
         client = shared_client(cfg.address or None, cfg.n_workers, cfg.threads_per_worker)
-        batches = map_batches(client, evaluate_job, jobs, engine_spec(settings), evaluation_cache(settings))
+        cache = evaluation_cache(settings)
+        batches = map_batches(client, evaluate_job, jobs, engine_spec(settings), cache)
+        if cache is not None:
+            cache.prune(settings.strategy.cache_max_age_s)
         return select_candidates(settings, ctx, [d for batch in batches for d in batch])
 
 

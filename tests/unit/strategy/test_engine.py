@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import time
 from collections.abc import Iterator
@@ -246,3 +247,14 @@ def test_job_spec_cache_and_decisions_are_picklable(batch_file: str, tmp_path: P
     decisions = evaluate_job(job, DEFAULT_SPEC, cache)
     for value in (job, DEFAULT_SPEC, cache, decisions):
         assert pickle.loads(pickle.dumps(value)) == value
+
+
+def test_directory_cache_prunes_entries_older_than_the_max_age(batch_file: str, tmp_path: Path) -> None:
+    cache = DirectoryCache(str(tmp_path / "cache"))
+    evaluate_job(EvaluationJob(batch_file, (("sim-alpha", "S1/USDT"), ("sim-alpha", "S2/USDT"))), DEFAULT_SPEC, cache)
+    files = sorted((tmp_path / "cache").rglob("*.json"))
+    old = time.time() - 3 * 86_400
+    os.utime(files[0], (old, old))
+    assert cache.prune(86_400) == 1
+    assert sorted((tmp_path / "cache").rglob("*.json")) == files[1:]
+    assert DirectoryCache(str(tmp_path / "nothing-here")).prune(1) == 0

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tradepipe.core.strategy import indicator_set, indicators
 
@@ -242,3 +244,36 @@ def test_indicator_set_reuses_a_preallocated_buffer(sim_ohlcv: list[np.ndarray])
 def test_bad_arguments_name_the_argument(call: Callable[[], object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call()
+
+
+HLC = ("trange", "atr", "adx", "plus_di", "minus_di", "stoch_k", "stoch_d", "stoch_10_5_4")
+INPUTS = {"obv": "cv", "vwap": "hlcv", "donchian_upper": "hl", "donchian_lower": "hl"} | dict.fromkeys(HLC, "hlc")
+"""Which columns each case reads (a NaN in any of them is a gap for it); the rest read close only."""
+
+
+@st.composite
+def gapped_candles(draw: st.DrawFn) -> Data:
+    """A random walk of 1-400 bars (price level 1e-6..1e4), with up to 3 random NaN gaps in random columns."""
+    n = draw(st.integers(1, 400))
+    seed = draw(st.integers(0, 2**32 - 1))
+    level = 10 ** draw(st.floats(-6, 4))
+    rng = np.random.default_rng(seed)
+    close = level * np.exp(np.cumsum(rng.normal(0, draw(st.floats(0.0, 0.05)), n)))
+    opens = np.concatenate((close[:1], close[:-1]))
+    d = Data(opens, np.maximum(opens, close) * 1.002, np.minimum(opens, close) * 0.998, close, rng.uniform(0, 9, n))
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, n - 1))
+        getattr(d, draw(st.sampled_from("ohlcv")))[at : at + draw(st.integers(1, 5))] = np.nan
+    return d
+
+
+@settings(max_examples=40, deadline=None)
+@given(gapped_candles())
+def test_any_gapped_series_equals_talib_on_each_gap_free_segment(d: Data) -> None:
+    for name, (ours, ref, kind) in CASES.items():
+        got = ours(d)
+        mask = ~np.isnan(np.vstack([getattr(d, k) for k in INPUTS.get(name, "c")])).any(axis=0)
+        for a, b in indicators.segments(mask):
+            part = Data(*(getattr(d, k)[a:b] for k in "ohlcv"))
+            assert_matches(got[a:b], ref(part), scale_of(kind, part), f"{name} on segment {a}:{b}")
+        assert np.isnan(got[~mask]).all(), f"{name}: gap bars must be NaN"

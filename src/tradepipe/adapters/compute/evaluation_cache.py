@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,3 +37,23 @@ class DirectoryCache:
         merged = self.load(venue, symbol, data_hash) | entries
         text = json.dumps(merged, separators=(",", ":"))
         write_atomically(self._path(venue, symbol, data_hash), lambda tmp: tmp.write_text(text), durable=False)
+
+    def prune(self, max_age_s: float) -> int:
+        """Delete entries not written for ``max_age_s`` seconds (candles move on each bar, so old keys never hit
+        again); return how many were deleted. Safe while workers write: a vanished file is only a miss."""
+        cutoff = time.time() - max_age_s
+        removed = 0
+        root = Path(self.root)
+        if not root.is_dir():
+            return 0
+        for bucket in os.scandir(root):
+            if not bucket.is_dir():
+                continue
+            for entry in os.scandir(bucket.path):
+                try:
+                    if entry.stat().st_mtime < cutoff:
+                        os.unlink(entry.path)
+                        removed += 1
+                except FileNotFoundError:
+                    continue
+        return removed

@@ -143,14 +143,13 @@ def directional_into(
     tr = 0.0
     sum_dx = 0.0
     prev_adx = 0.0
-    inv = 1.0 / n
     for i in range(1, size):
         diff_p = h[i] - h[i - 1]
         diff_m = lo[i - 1] - lo[i]
         if i >= n:
-            pdm -= pdm * inv
-            mdm -= mdm * inv
-            tr -= tr * inv
+            pdm -= pdm / n  # divisions, as TA-Lib does: the DIs of a near-flat series are ratios of
+            mdm -= mdm / n  # rounding noise, and only the same arithmetic gives the same noise
+            tr -= tr / n
         if diff_m > 0 and diff_p < diff_m:
             mdm += diff_m
         elif diff_p > 0 and diff_p > diff_m:
@@ -179,7 +178,7 @@ def directional_into(
             adx[i] = prev_adx
         else:
             if dx >= 0:
-                prev_adx = (prev_adx * (n - 1) + dx) * inv
+                prev_adx = (prev_adx * (n - 1) + dx) / n
             adx[i] = prev_adx
 
 
@@ -538,7 +537,7 @@ def recursive_into(
         return
     k_fast, k_slow = 2.0 / (n_fast + 1), 2.0 / (n_slow + 1)
     km_fast, km_slow, km_sig = 2.0 / (m_fast + 1), 2.0 / (m_slow + 1), 2.0 / (m_signal + 1)
-    inv_rsi, inv_atr, inv_dx = 1.0 / n_rsi, 1.0 / n_atr, 1.0 / n_dx
+    inv_rsi, inv_atr = 1.0 / n_rsi, 1.0 / n_atr
     e_fast = e_slow = 0.0
     mf = ms = sig_total = sg = 0.0
     gain = loss = 0.0
@@ -629,9 +628,9 @@ def recursive_into(
         diff_p = h[i] - h[i - 1]
         diff_m = lo[i - 1] - lo[i]
         if i >= n_dx:
-            pdm -= pdm * inv_dx
-            mdm -= mdm * inv_dx
-            tr_dx -= tr_dx * inv_dx
+            pdm -= pdm / n_dx  # divisions, as in directional_into
+            mdm -= mdm / n_dx
+            tr_dx -= tr_dx / n_dx
         if diff_m > 0 and diff_p < diff_m:
             mdm += diff_m
         elif diff_p > 0 and diff_p > diff_m:
@@ -660,7 +659,7 @@ def recursive_into(
             out[12, i] = adx
         else:
             if dx >= 0:
-                adx = (adx * (n_dx - 1) + dx) * inv_dx
+                adx = (adx * (n_dx - 1) + dx) / n_dx
             out[12, i] = adx
 
 
