@@ -162,3 +162,17 @@ def test_credentials_come_only_from_the_named_env_vars_and_never_show() -> None:
     )
     with pytest.raises(ConfigurationError, match="not a ccxt exchange"):
         make_client("no-such-venue")
+
+
+@pytest.mark.parametrize("exchange", VENUES)
+def test_ccxt_calls_leave_the_threads_decimal_context_alone(exchange: str) -> None:
+    """ccxt's decimal_to_precision sets ROUND_HALF_UP on the thread's context; the ledger rounds half-even."""
+    import decimal
+
+    before = decimal.getcontext().copy()
+    gateway, _ = ccxt_gateway(exchange)
+    gateway.load_markets()
+    gateway.create_order("ETH/USDT", "market", "buy", 0.5, params={"clientOrderId": "ctx-1"})
+    after = decimal.getcontext()
+    assert (after.rounding, after.prec, after.traps) == (before.rounding, before.prec, before.traps)
+    assert f"{Decimal('199.985'):.2f}" == "199.98"  # half-even, as ledger_round and the reports expect

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import decimal
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -63,7 +64,8 @@ def map_venue_errors(
     ``headers`` returns the last HTTP response headers (ccxt's ``last_response_headers``) for a Retry-After hint.
     """
     try:
-        yield
+        with decimal.localcontext():  # ccxt's decimal_to_precision rewrites the thread's context (ROUND_HALF_UP)
+            yield
     except (ccxt.RateLimitExceeded, ccxt.DDoSProtection) as exc:
         hint = retry_after_s(headers() if headers else None, rate_limit_ms)
         raise RateLimited(f"{venue} {method}: rate limited: {redact(str(exc), secrets)}", retry_after_s=hint) from None

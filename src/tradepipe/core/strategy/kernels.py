@@ -30,6 +30,13 @@ def nan_prefix(out: np.ndarray, count: int) -> None:
 
 
 @njit(cache=True)
+def is_zero(value: float) -> bool:
+    """TA-Lib's ``TA_IS_ZERO``: within 1e-14 of zero (an absolute epsilon, so RSI and the DIs of a series that
+    moves by a few ulps read as 'no movement', as in TA-Lib)."""
+    return -1e-14 < value < 1e-14
+
+
+@njit(cache=True)
 def sma_into(x: np.ndarray, n: int, out: np.ndarray) -> None:
     size = x.size
     nan_prefix(out, n - 1)
@@ -79,7 +86,7 @@ def rsi_into(x: np.ndarray, n: int, out: np.ndarray) -> None:
     gain *= inv
     loss *= inv
     total = gain + loss
-    out[n] = 100.0 * (gain / total) if total != 0.0 else 0.0
+    out[n] = 100.0 * (gain / total) if not is_zero(total) else 0.0
     for i in range(n + 1, size):
         diff = x[i] - x[i - 1]
         gain *= n - 1
@@ -91,7 +98,7 @@ def rsi_into(x: np.ndarray, n: int, out: np.ndarray) -> None:
         gain *= inv
         loss *= inv
         total = gain + loss
-        out[i] = 100.0 * (gain / total) if total != 0.0 else 0.0
+        out[i] = 100.0 * (gain / total) if not is_zero(total) else 0.0
 
 
 @njit(cache=True)
@@ -160,11 +167,11 @@ def directional_into(
         p = 0.0
         m = 0.0
         dx = -1.0  # -1: not defined on this bar (zero range), ADX keeps its previous value
-        if tr != 0.0:
+        if not is_zero(tr):
             p = 100.0 * (pdm / tr)
             m = 100.0 * (mdm / tr)
             total = m + p
-            if total != 0.0:
+            if not is_zero(total):
                 dx = 100.0 * (abs(m - p) / total)
         plus_di[i] = p
         minus_di[i] = m
@@ -599,7 +606,7 @@ def recursive_into(
                 gain *= inv_rsi
                 loss *= inv_rsi
                 total = gain + loss
-                out[3, i] = 100.0 * (gain / total) if total != 0.0 else 0.0
+                out[3, i] = 100.0 * (gain / total) if not is_zero(total) else 0.0
         else:
             gain *= n_rsi - 1
             loss *= n_rsi - 1
@@ -610,7 +617,7 @@ def recursive_into(
             gain *= inv_rsi
             loss *= inv_rsi
             total = gain + loss
-            out[3, i] = 100.0 * (gain / total) if total != 0.0 else 0.0
+            out[3, i] = 100.0 * (gain / total) if not is_zero(total) else 0.0
         tr = true_range_at(h, lo, c, i)
         if i <= n_atr:
             atr += tr
@@ -641,11 +648,11 @@ def recursive_into(
         p = 0.0
         m = 0.0
         dx = -1.0
-        if tr_dx != 0.0:
+        if not is_zero(tr_dx):
             p = 100.0 * (pdm / tr_dx)
             m = 100.0 * (mdm / tr_dx)
             total = m + p
-            if total != 0.0:
+            if not is_zero(total):
                 dx = 100.0 * (abs(m - p) / total)
         out[13, i] = p
         out[14, i] = m
