@@ -21,6 +21,7 @@ import numpy as np
 from numba import njit, prange
 
 NAN = np.nan
+THIRD = 1.0 / 3.0
 
 
 @njit(cache=True)
@@ -31,7 +32,7 @@ def nan_prefix(out: np.ndarray, count: int) -> None:
 
 @njit(cache=True)
 def is_zero(value: float) -> bool:
-    """TA-Lib's ``TA_IS_ZERO``: within 1e-14 of zero (an absolute epsilon, so RSI and the DIs of a series that
+    """TA-Lib's ``TA_IS_ZERO`` as its DI/ADX code uses it: within 1e-14 of zero (absolute, so the DIs of a series that
     moves by a few ulps read as 'no movement', as in TA-Lib)."""
     return -1e-14 < value < 1e-14
 
@@ -86,7 +87,7 @@ def rsi_into(x: np.ndarray, n: int, out: np.ndarray) -> None:
     gain *= inv
     loss *= inv
     total = gain + loss
-    out[n] = 100.0 * (gain / total) if not is_zero(total) else 0.0
+    out[n] = 100.0 * (gain / total) if total != 0.0 else 0.0
     for i in range(n + 1, size):
         diff = x[i] - x[i - 1]
         gain *= n - 1
@@ -98,7 +99,7 @@ def rsi_into(x: np.ndarray, n: int, out: np.ndarray) -> None:
         gain *= inv
         loss *= inv
         total = gain + loss
-        out[i] = 100.0 * (gain / total) if not is_zero(total) else 0.0
+        out[i] = 100.0 * (gain / total) if total != 0.0 else 0.0
 
 
 @njit(cache=True)
@@ -267,6 +268,7 @@ def bbands_into(
     if size < n:
         return
     total = 0.0
+    inv = 1.0 / n
     anchor = x[0]
     s1 = 0.0
     s2 = 0.0
@@ -291,9 +293,9 @@ def bbands_into(
         total += x[i]
         if i < n - 1:
             continue
-        mid = total / n
+        mid = total / n  # a division, as TA-Lib's SMA: the z-score of a flat series divides rounding noise
         total -= x[i - n + 1]
-        var = (s2 - s1 * (s1 / n)) / n
+        var = (s2 - s1 * (s1 * inv)) * inv
         sd = math.sqrt(var) if var > 0 else 0.0
         middle[i] = mid
         upper[i] = mid + dev_up * sd
@@ -386,6 +388,8 @@ def stoch_into(
     pos_d = 0
     total_k = 0.0
     total_d = 0.0
+    inv_k = 1.0 / slowk
+    inv_d = 1.0 / slowd
     hi = -1
     lw = -1
     for i in range(fastk - 1, size):
@@ -404,8 +408,8 @@ def stoch_into(
                     lw = j
         elif lo[i] <= lo[lw]:
             lw = i
-        diff = (h[hi] - lo[lw]) / 100.0
-        fast = (c[i] - lo[lw]) / diff if diff != 0.0 else 0.0
+        diff = h[hi] - lo[lw]
+        fast = 100.0 * (c[i] - lo[lw]) / diff if diff != 0.0 else 0.0
         n_fast = i - fastk + 2  # raw %K values so far, this one included
         if n_fast > slowk:
             total_k -= ring_k[pos_k]
@@ -414,7 +418,7 @@ def stoch_into(
         pos_k = pos_k + 1 if pos_k + 1 < slowk else 0
         if n_fast < slowk:
             continue
-        slow = total_k / slowk
+        slow = total_k * inv_k
         n_slow = n_fast - slowk + 1
         if n_slow > slowd:
             total_d -= ring_d[pos_d]
@@ -423,7 +427,7 @@ def stoch_into(
         pos_d = pos_d + 1 if pos_d + 1 < slowd else 0
         if n_slow >= slowd:
             k_out[i] = slow
-            d_out[i] = total_d / slowd
+            d_out[i] = total_d * inv_d
 
 
 @njit(cache=True)
@@ -454,13 +458,13 @@ def vwap_into(h: np.ndarray, lo: np.ndarray, c: np.ndarray, v: np.ndarray, n: in
             pv = 0.0
             vol = 0.0
             for j in range(i - n + 1, i):
-                pv += (h[j] + lo[j] + c[j]) / 3.0 * v[j]
+                pv += (h[j] + lo[j] + c[j]) * THIRD * v[j]
                 vol += v[j]
         elif i >= n:
             j = i - n
-            pv -= (h[j] + lo[j] + c[j]) / 3.0 * v[j]
+            pv -= (h[j] + lo[j] + c[j]) * THIRD * v[j]
             vol -= v[j]
-        pv += (h[i] + lo[i] + c[i]) / 3.0 * v[i]
+        pv += (h[i] + lo[i] + c[i]) * THIRD * v[i]
         vol += v[i]
         if i >= n - 1:
             out[i] = pv / vol if vol > 0 else NAN
@@ -475,6 +479,8 @@ def volatility_into(c: np.ndarray, n: int, ddof: int, out: np.ndarray) -> None:
     if size <= n:
         return
     ring = np.empty(n)
+    inv = 1.0 / n
+    inv_dof = 1.0 / (n - ddof)
     pos = 0
     anchor = math.log(c[1] / c[0])
     s1 = 0.0
@@ -503,7 +509,7 @@ def volatility_into(c: np.ndarray, n: int, ddof: int, out: np.ndarray) -> None:
         s1 += y
         s2 += y * y
         if k >= n - 1:
-            var = (s2 - s1 * (s1 / n)) / (n - ddof)
+            var = (s2 - s1 * (s1 * inv)) * inv_dof
             out[i] = math.sqrt(var) if var > 0 else 0.0
 
 
@@ -606,7 +612,7 @@ def recursive_into(
                 gain *= inv_rsi
                 loss *= inv_rsi
                 total = gain + loss
-                out[3, i] = 100.0 * (gain / total) if not is_zero(total) else 0.0
+                out[3, i] = 100.0 * (gain / total) if total != 0.0 else 0.0
         else:
             gain *= n_rsi - 1
             loss *= n_rsi - 1
@@ -617,7 +623,7 @@ def recursive_into(
             gain *= inv_rsi
             loss *= inv_rsi
             total = gain + loss
-            out[3, i] = 100.0 * (gain / total) if not is_zero(total) else 0.0
+            out[3, i] = 100.0 * (gain / total) if total != 0.0 else 0.0
         tr = true_range_at(h, lo, c, i)
         if i <= n_atr:
             atr += tr
