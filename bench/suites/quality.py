@@ -20,7 +20,8 @@ from typing import Any
 import polars as pl
 
 from bench.records import record
-from tradepipe.adapters.quality import GxRunner, ohlcv_frame
+from tradepipe.adapters.quality.frames import ohlcv_frame
+from tradepipe.adapters.quality.runner import GxRunner
 from tradepipe.adapters.venues.sim_market import SimMarket
 from tradepipe.clock import timeframe_ms
 from tradepipe.core.marketdata.fetch import candle_frame

@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 
 from tests.unit.quality.corpus import DEFECTS, RULES, TF, clean_frame, defect_corpus, defect_market
-from tradepipe.adapters.quality import GxRunner, ohlcv_frame, order_book_frame, pool_facts_frame
+from tradepipe.adapters.quality.frames import ohlcv_frame, order_book_frame, pool_facts_frame
+from tradepipe.adapters.quality.runner import GxRunner
 from tradepipe.adapters.venues.sim_exchange import default_sim_venues
 from tradepipe.adapters.venues.sim_market import SimMarket
 from tradepipe.clock import SimClock

@@ -48,6 +48,12 @@ class Decision:
     filter_reason: str = ""  # why the filters held a scored LONG back ("" = it is a candidate, or was not LONG)
     data_hash: str = ""  # hash of the candles evaluated (part of the evaluation cache key)
     reason: str = ""  # the engine's one-line account of the score (or why there is none)
+    confidence: float | None = None  # the score before the data-quality factor (None = same as score)
+
+    @property
+    def sizing_confidence(self) -> float:
+        """What risk sizes with: data quality is applied once, by sizing's quality factor, not twice."""
+        return self.score if self.confidence is None else self.confidence
 
     @property
     def direction(self) -> Direction:

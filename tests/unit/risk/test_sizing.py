@@ -381,3 +381,18 @@ def test_amount_and_protection_prices_are_multiples_of_the_venues_steps(
     assert intent.stop_loss % D(tick) == 0 and intent.take_profit % D(tick) == 0
     assert D("3.454") - D(tick) < intent.stop_loss <= D("3.454")  # 3.7 − 2 × 0.123
     assert D("4.069") - D(tick) < intent.take_profit <= D("4.069")  # 3.7 + 3 × 0.123
+
+
+def test_data_quality_is_applied_once_not_squared() -> None:
+    """The engine folds the gate's score into the ranking score; sizing uses the confidence before it, × quality."""
+    from dataclasses import replace
+
+    clean = decision("ABC/USDT", score=0.8)
+    warned = replace(decision("XYZ/USDT", score=0.8 * 0.5), confidence=0.8)
+    full = plan_entries([clean], state(), {("v", "ABC/USDT"): RULES}, cfg(), run_id=RUN)
+    half = plan_entries(
+        [warned], state(), {("v", "XYZ/USDT"): RULES}, cfg(), run_id=RUN, quality_factor={("v", "XYZ/USDT"): 0.5}
+    )
+    (big,), (small,) = full.intents, half.intents
+    assert warned.sizing_confidence == 0.8 and clean.sizing_confidence == 0.8
+    assert small.amount * 2 == pytest.approx(big.amount, abs=RULES.amount_quantum * 2)

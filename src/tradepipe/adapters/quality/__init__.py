@@ -1,7 +1,5 @@
-"""Great Expectations adapter (suites, checkpoints, Data Docs) and the offline HTML quality report."""
+"""Great Expectations adapter (suites, checkpoints, Data Docs) and the offline HTML quality report.
 
-from tradepipe.adapters.quality.frames import ohlcv_frame, order_book_frame, pool_facts_frame
-from tradepipe.adapters.quality.runner import GxRunner
-from tradepipe.adapters.quality.suites import SUITES
-
-__all__ = ["SUITES", "GxRunner", "ohlcv_frame", "order_book_frame", "pool_facts_frame"]
+Import the submodules directly (``runner``, ``frames``, ``suites``): this package imports nothing eagerly, so a
+process that only builds the wiring does not pay for pandas (``frames``) or Great Expectations (``runner``, lazily).
+"""

@@ -54,7 +54,7 @@ def plan_entries(
         return SizingOutcome((), tuple((d, blanket) for d in longs if blanket is not None), ())
     quality = quality_factor or {}
     fractions = entry_fractions(
-        np.fromiter((d.score for d in longs), np.float64, len(longs)),
+        np.fromiter((d.sizing_confidence for d in longs), np.float64, len(longs)),
         np.fromiter((d.volatility for d in longs), np.float64, len(longs)),
         np.fromiter((quality.get((d.venue, d.symbol), 1.0) for d in longs), np.float64, len(longs)),
         state.drawdown,

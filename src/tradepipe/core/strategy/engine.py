@@ -156,6 +156,7 @@ class Engine:
         metrics: dict[str, float],
     ) -> Decision:
         weighted = list(zip(signals, (w for _, w in routes), strict=True))
+        confidence, _, _ = self.spec.scorer.score(weighted, call.confidence)  # before the data-quality factor
         score, action, summary = self.spec.scorer.score(weighted, call.confidence, item.quality)
         if not routes:
             summary = f"no strategy routed for regime {call.regime.value} ({call.reason})"
@@ -165,6 +166,7 @@ class Engine:
             regime=call.regime.value,
             signals=signals,
             score=score,
+            confidence=confidence,
             last_price=float(features["last_price"]),
             atr=float(features["atr"]),
             volatility=float(features["volatility"]),
