@@ -710,13 +710,414 @@ def set_symbol(o, h, lo, c, v, p, out, start, end):  # type: ignore[no-untyped-d
         i = j
 
 
+# --- time-major SIMD path: LANES symbols of one length, gap-free, computed side by side -----------------------
+# A block's inputs are transposed to ``x[t, s]`` (bars x symbols) and each indicator's state is a row of
+# per-symbol values, so every ``for s in range(lanes)`` loop runs 8 symbols per AVX-512 instruction (the
+# recursion runs along t; the symbols are independent lanes). Per symbol the arithmetic is that of the
+# per-segment kernels above, operation for operation, so the values are bit-identical to them. ``lanes`` is a
+# runtime argument on purpose: a constant trip count gets fully unrolled into scalar code instead.
+LANES = 64
+TILE = 16  # outputs go through a (22, TILE, lanes) tile copied to the symbol-major ``out`` every TILE bars
+MAX_WINDOW = 64  # Donchian / stoch windows are rescanned per bar here; longer ones take the per-segment path
+
+
+@njit(cache=True)
+def block_eligible(o, h, lo, c, v, a, size, lanes, p):  # type: ignore[no-untyped-def]
+    """True if the ``lanes`` symbols of ``size`` bars from row ``a`` have no gap bar and are long enough."""
+    longest = 0.0
+    for k in range(17):
+        if k != 6 and p[k] > longest:
+            longest = p[k]
+    if size < 2 * longest + 8 or p[11] > MAX_WINDOW or p[15] > MAX_WINDOW or p[8] < p[7]:
+        return False
+    for i in range(a, a + lanes * size):
+        if not (c[i] > 0 and h[i] == h[i] and lo[i] == lo[i] and v[i] == v[i] and o[i] == o[i]):
+            return False
+    return True
+
+
+@njit(cache=True, error_model="numpy")
+def set_block(o, h, lo, c, v, p, out, a, size, lanes):  # type: ignore[no-untyped-def]  # noqa: C901
+    """The whole set for ``lanes`` gap-free symbols of ``size`` bars each (symbol ``s`` at ``a + s * size``),
+    reproducing ``set_segment``'s arithmetic per symbol (checked bit for bit by the tests)."""
+    L = lanes
+    n_fast, n_slow, n_sma, n_rsi, n_atr = int(p[0]), int(p[1]), int(p[2]), int(p[3]), int(p[4])
+    n_bb, dev = int(p[5]), p[6]
+    m_fast, m_slow, m_signal, n_dx = int(p[7]), int(p[8]), int(p[9]), int(p[10])
+    fastk, slowk, slowd, n_vw, n_dc, n_vol = int(p[11]), int(p[12]), int(p[13]), int(p[14]), int(p[15]), int(p[16])
+    first = m_slow + m_signal - 2
+    xh = np.empty((size, L))
+    xl = np.empty((size, L))
+    xc = np.empty((size, L))
+    xv = np.empty((size, L))
+    xr = np.empty((size, L))  # log return of bar t at row t - 1, as ``volatility_into`` indexes them
+    st = np.zeros((26, L))  # per-symbol state, one row per quantity
+    E_FAST, E_SLOW, MF, MS, SIG, GAIN, LOSS, ATR, PDM, MDM, TRDX, SUMDX, ADX, OBV = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
+    SMA, BB_TOT, BB_A, BB_S1, BB_S2, VW_PV, VW_V, VOL_A, VOL_S1, VOL_S2, K_TOT, D_TOT = 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25
+    tmp = np.empty((4, L))
+    ring_k = np.zeros((slowk, L))
+    ring_d = np.zeros((slowd, L))
+    tile = np.empty((22, TILE, L))
+    k_fast, k_slow = 2.0 / (n_fast + 1), 2.0 / (n_slow + 1)
+    km_fast, km_slow, km_sig = 2.0 / (m_fast + 1), 2.0 / (m_slow + 1), 2.0 / (m_signal + 1)
+    inv_rsi, inv_atr, inv_bb = 1.0 / n_rsi, 1.0 / n_atr, 1.0 / n_bb
+    inv_k, inv_d = 1.0 / slowk, 1.0 / slowd
+    inv_vol, inv_dof = 1.0 / n_vol, 1.0 / (n_vol - 1)
+    warm = max(n_fast, n_slow, n_sma, n_rsi + 1, n_atr + 1, n_bb, first + 1, 2 * n_dx, n_vw, n_dc, n_vol + 1)
+    warm = max(warm, fastk + slowk + slowd - 2)
+    bb_rebuild, vw_rebuild, vol_rebuild = n_bb, n_vw, n_vol
+    pos_k = 0
+    pos_d = 0
+    for t0 in range(0, size, TILE):
+        t1 = min(t0 + TILE, size)
+        for s in range(L):  # transpose this tile's bars (earlier ones stay for the windows' look-back)
+            base = a + s * size
+            for t in range(t0, t1):
+                xh[t, s] = h[base + t]
+                xl[t, s] = lo[base + t]
+                xc[t, s] = c[base + t]
+                xv[t, s] = v[base + t]
+            for t in range(max(t0, 1), t1):
+                xr[t - 1, s] = math.log(c[base + t] / c[base + t - 1])
+        if t0 == 0:
+            for s in range(L):
+                st[BB_A, s] = xc[0, s]
+                st[VOL_A, s] = xr[0, s]
+                st[OBV, s] = xv[0, s]
+        if t0 < warm:
+            tile[:] = NAN
+        for t in range(t0, t1):
+            q = t - t0
+            # EMA fast / slow
+            if t < n_fast:
+                for s in range(L):
+                    st[E_FAST, s] += xc[t, s]
+                if t == n_fast - 1:
+                    for s in range(L):
+                        st[E_FAST, s] /= n_fast
+                        tile[0, q, s] = st[E_FAST, s]
+            else:
+                for s in range(L):
+                    e = (xc[t, s] - st[E_FAST, s]) * k_fast + st[E_FAST, s]
+                    st[E_FAST, s] = e
+                    tile[0, q, s] = e
+            if t < n_slow:
+                for s in range(L):
+                    st[E_SLOW, s] += xc[t, s]
+                if t == n_slow - 1:
+                    for s in range(L):
+                        st[E_SLOW, s] /= n_slow
+                        tile[1, q, s] = st[E_SLOW, s]
+            else:
+                for s in range(L):
+                    e = (xc[t, s] - st[E_SLOW, s]) * k_slow + st[E_SLOW, s]
+                    st[E_SLOW, s] = e
+                    tile[1, q, s] = e
+            # MACD
+            if t < m_slow:
+                for s in range(L):
+                    st[MS, s] += xc[t, s]
+                if t >= m_slow - m_fast:
+                    for s in range(L):
+                        st[MF, s] += xc[t, s]
+                if t == m_slow - 1:
+                    for s in range(L):
+                        st[MF, s] /= m_fast
+                        st[MS, s] /= m_slow
+                        st[SIG, s] = st[MF, s] - st[MS, s]
+            else:
+                for s in range(L):
+                    st[MF, s] = (xc[t, s] - st[MF, s]) * km_fast + st[MF, s]
+                    st[MS, s] = (xc[t, s] - st[MS, s]) * km_slow + st[MS, s]
+                if t <= first:
+                    for s in range(L):
+                        st[SIG, s] += st[MF, s] - st[MS, s]
+            if t == first:
+                for s in range(L):
+                    sg = st[SIG, s] / m_signal
+                    st[SIG, s] = sg
+                    value = st[MF, s] - st[MS, s]
+                    tile[9, q, s] = value
+                    tile[10, q, s] = sg
+                    tile[11, q, s] = value - sg
+            elif t > first:
+                for s in range(L):
+                    value = st[MF, s] - st[MS, s]
+                    sg = (value - st[SIG, s]) * km_sig + st[SIG, s]
+                    st[SIG, s] = sg
+                    tile[9, q, s] = value
+                    tile[10, q, s] = sg
+                    tile[11, q, s] = value - sg
+            # SMA
+            for s in range(L):
+                st[SMA, s] += xc[t, s]
+            if t >= n_sma - 1:
+                for s in range(L):
+                    tile[2, q, s] = st[SMA, s] / n_sma
+                    st[SMA, s] -= xc[t - n_sma + 1, s]
+            # Bollinger bands and z-score (anchored sums rebuilt every n_bb bars, as ``bbands_into``)
+            if t == bb_rebuild:
+                bb_rebuild += n_bb
+                for s in range(L):
+                    st[BB_A, s] = xc[t - 1, s]
+                    st[BB_S1, s] = 0.0
+                    st[BB_S2, s] = 0.0
+                for j in range(t - n_bb + 1, t):
+                    for s in range(L):
+                        y = xc[j, s] - st[BB_A, s]
+                        st[BB_S1, s] += y
+                        st[BB_S2, s] += y * y
+            elif t >= n_bb:
+                for s in range(L):
+                    y = xc[t - n_bb, s] - st[BB_A, s]
+                    st[BB_S1, s] -= y
+                    st[BB_S2, s] -= y * y
+            for s in range(L):
+                y = xc[t, s] - st[BB_A, s]
+                st[BB_S1, s] += y
+                st[BB_S2, s] += y * y
+                st[BB_TOT, s] += xc[t, s]
+            if t >= n_bb - 1:
+                for s in range(L):
+                    mid = st[BB_TOT, s] / n_bb
+                    st[BB_TOT, s] -= xc[t - n_bb + 1, s]
+                    s1 = st[BB_S1, s]
+                    var = (st[BB_S2, s] - s1 * (s1 * inv_bb)) * inv_bb
+                    sd = math.sqrt(var) if var > 0 else 0.0
+                    tile[6, q, s] = mid
+                    tile[5, q, s] = mid + dev * sd
+                    tile[7, q, s] = mid - dev * sd
+                    tile[8, q, s] = (xc[t, s] - mid) / sd if sd > 0 else 0.0
+            # VWAP
+            if t == vw_rebuild:
+                vw_rebuild += n_vw
+                for s in range(L):
+                    st[VW_PV, s] = 0.0
+                    st[VW_V, s] = 0.0
+                for j in range(t - n_vw + 1, t):
+                    for s in range(L):
+                        st[VW_PV, s] += (xh[j, s] + xl[j, s] + xc[j, s]) * THIRD * xv[j, s]
+                        st[VW_V, s] += xv[j, s]
+            elif t >= n_vw:
+                j = t - n_vw
+                for s in range(L):
+                    st[VW_PV, s] -= (xh[j, s] + xl[j, s] + xc[j, s]) * THIRD * xv[j, s]
+                    st[VW_V, s] -= xv[j, s]
+            for s in range(L):
+                st[VW_PV, s] += (xh[t, s] + xl[t, s] + xc[t, s]) * THIRD * xv[t, s]
+                st[VW_V, s] += xv[t, s]
+            if t >= n_vw - 1:
+                for s in range(L):
+                    vol = st[VW_V, s]
+                    tile[18, q, s] = st[VW_PV, s] / vol if vol > 0 else NAN
+            # Donchian (window rescanned: max/min are exact, so the values equal the index-tracking kernel's)
+            if t >= n_dc - 1:
+                for s in range(L):
+                    tmp[0, s] = xh[t - n_dc + 1, s]
+                    tmp[1, s] = xl[t - n_dc + 1, s]
+                for j in range(t - n_dc + 2, t + 1):
+                    for s in range(L):
+                        hj = xh[j, s]
+                        lj = xl[j, s]
+                        tmp[0, s] = hj if hj >= tmp[0, s] else tmp[0, s]
+                        tmp[1, s] = lj if lj <= tmp[1, s] else tmp[1, s]
+                for s in range(L):
+                    tile[19, q, s] = tmp[0, s]
+                    tile[20, q, s] = tmp[1, s]
+            # stochastic
+            if t >= fastk - 1:
+                n_fast_k = t - fastk + 2
+                n_slow_k = n_fast_k - slowk + 1
+                for s in range(L):
+                    tmp[0, s] = xh[t - fastk + 1, s]
+                    tmp[1, s] = xl[t - fastk + 1, s]
+                for j in range(t - fastk + 2, t + 1):
+                    for s in range(L):
+                        hj = xh[j, s]
+                        lj = xl[j, s]
+                        tmp[0, s] = hj if hj >= tmp[0, s] else tmp[0, s]
+                        tmp[1, s] = lj if lj <= tmp[1, s] else tmp[1, s]
+                drop_k = n_fast_k > slowk
+                for s in range(L):
+                    diff = tmp[0, s] - tmp[1, s]
+                    fast = 100.0 * (xc[t, s] - tmp[1, s]) / diff
+                    fast = fast if diff != 0.0 else 0.0
+                    total_k = st[K_TOT, s]
+                    total_k = total_k - ring_k[pos_k, s] if drop_k else total_k
+                    st[K_TOT, s] = total_k + fast
+                    ring_k[pos_k, s] = fast
+                pos_k = pos_k + 1 if pos_k + 1 < slowk else 0
+                if n_fast_k >= slowk:
+                    drop_d = n_slow_k > slowd
+                    for s in range(L):
+                        slow = st[K_TOT, s] * inv_k
+                        total_d = st[D_TOT, s]
+                        total_d = total_d - ring_d[pos_d, s] if drop_d else total_d
+                        total_d += slow
+                        st[D_TOT, s] = total_d
+                        ring_d[pos_d, s] = slow
+                        tmp[2, s] = slow
+                    pos_d = pos_d + 1 if pos_d + 1 < slowd else 0
+                    if n_slow_k >= slowd:
+                        for s in range(L):
+                            tile[15, q, s] = tmp[2, s]
+                            tile[16, q, s] = st[D_TOT, s] * inv_d
+            if t == 0:
+                for s in range(L):
+                    tile[17, q, s] = st[OBV, s]
+                continue
+            # volatility of log returns (return k = t - 1), as ``volatility_into``
+            k = t - 1
+            if k == vol_rebuild:
+                vol_rebuild += n_vol
+                for s in range(L):
+                    st[VOL_A, s] = xr[k - 1, s]
+                    st[VOL_S1, s] = 0.0
+                    st[VOL_S2, s] = 0.0
+                for j in range(k - n_vol + 1, k):
+                    for s in range(L):
+                        y = xr[j, s] - st[VOL_A, s]
+                        st[VOL_S1, s] += y
+                        st[VOL_S2, s] += y * y
+            elif k >= n_vol:
+                for s in range(L):
+                    y = xr[k - n_vol, s] - st[VOL_A, s]
+                    st[VOL_S1, s] -= y
+                    st[VOL_S2, s] -= y * y
+            for s in range(L):
+                y = xr[k, s] - st[VOL_A, s]
+                st[VOL_S1, s] += y
+                st[VOL_S2, s] += y * y
+            if k >= n_vol - 1:
+                for s in range(L):
+                    s1 = st[VOL_S1, s]
+                    var = (st[VOL_S2, s] - s1 * (s1 * inv_vol)) * inv_dof
+                    tile[21, q, s] = math.sqrt(var) if var > 0 else 0.0
+            # RSI
+            if t <= n_rsi:
+                for s in range(L):
+                    diff = xc[t, s] - xc[t - 1, s]
+                    st[LOSS, s] = st[LOSS, s] - diff if diff < 0 else st[LOSS, s]
+                    st[GAIN, s] = st[GAIN, s] if diff < 0 else st[GAIN, s] + diff
+                if t == n_rsi:
+                    for s in range(L):
+                        gain = st[GAIN, s] * inv_rsi
+                        loss = st[LOSS, s] * inv_rsi
+                        st[GAIN, s] = gain
+                        st[LOSS, s] = loss
+                        total = gain + loss
+                        tile[3, q, s] = 100.0 * (gain / total) if total != 0.0 else 0.0
+            else:
+                for s in range(L):
+                    diff = xc[t, s] - xc[t - 1, s]
+                    gain = st[GAIN, s] * (n_rsi - 1)
+                    loss = st[LOSS, s] * (n_rsi - 1)
+                    loss = loss - diff if diff < 0 else loss
+                    gain = gain if diff < 0 else gain + diff
+                    gain *= inv_rsi
+                    loss *= inv_rsi
+                    st[GAIN, s] = gain
+                    st[LOSS, s] = loss
+                    total = gain + loss
+                    tile[3, q, s] = 100.0 * (gain / total) if total != 0.0 else 0.0
+            # OBV and the true range
+            for s in range(L):
+                diff = xc[t, s] - xc[t - 1, s]
+                obv = st[OBV, s]
+                obv = obv + xv[t, s] if diff > 0 else (obv - xv[t, s] if diff < 0 else obv)
+                st[OBV, s] = obv
+                tile[17, q, s] = obv
+                prev = xc[t - 1, s]
+                hh = xh[t, s]
+                ll = xl[t, s]
+                tmp[3, s] = (hh if hh > prev else prev) - (ll if ll < prev else prev)
+            # ATR
+            if t <= n_atr:
+                for s in range(L):
+                    st[ATR, s] += tmp[3, s]
+                if t == n_atr:
+                    for s in range(L):
+                        st[ATR, s] /= n_atr
+                        tile[4, q, s] = st[ATR, s]
+            else:
+                for s in range(L):
+                    atr = (st[ATR, s] * (n_atr - 1) + tmp[3, s]) * inv_atr
+                    st[ATR, s] = atr
+                    tile[4, q, s] = atr
+            # +DM / -DM / TR sums (divisions as TA-Lib), then +DI, -DI, DX and ADX
+            decay = t >= n_dx
+            for s in range(L):
+                diff_p = xh[t, s] - xh[t - 1, s]
+                diff_m = xl[t - 1, s] - xl[t, s]
+                pdm = st[PDM, s]
+                mdm = st[MDM, s]
+                tr_dx = st[TRDX, s]
+                pdm = pdm - pdm / n_dx if decay else pdm
+                mdm = mdm - mdm / n_dx if decay else mdm
+                tr_dx = tr_dx - tr_dx / n_dx if decay else tr_dx
+                minus = diff_m > 0 and diff_p < diff_m
+                plus = diff_p > 0 and diff_p > diff_m
+                st[MDM, s] = mdm + diff_m if minus else mdm
+                st[PDM, s] = pdm + diff_p if plus and not minus else pdm
+                st[TRDX, s] = tr_dx + tmp[3, s]
+            if decay:
+                sum_phase = t <= 2 * n_dx - 1
+                seed = t == 2 * n_dx - 1
+                show = t >= 2 * n_dx - 1
+                for s in range(L):
+                    tr_dx = st[TRDX, s]
+                    flat = -1e-14 < tr_dx < 1e-14
+                    pp = 100.0 * (st[PDM, s] / tr_dx)
+                    mm = 100.0 * (st[MDM, s] / tr_dx)
+                    pp = 0.0 if flat else pp
+                    mm = 0.0 if flat else mm
+                    total = mm + pp
+                    dx = 100.0 * (abs(mm - pp) / total)
+                    dx = -1.0 if flat or -1e-14 < total < 1e-14 else dx
+                    tile[13, q, s] = pp
+                    tile[14, q, s] = mm
+                    sum_dx = st[SUMDX, s]
+                    sum_dx = sum_dx + dx if sum_phase and dx >= 0 else sum_dx
+                    st[SUMDX, s] = sum_dx
+                    adx = st[ADX, s]
+                    smoothed = (adx * (n_dx - 1) + dx) / n_dx
+                    adx = sum_dx / n_dx if seed else (smoothed if dx >= 0 else adx)
+                    st[ADX, s] = adx
+                    tile[12, q, s] = adx if show else NAN
+        for r in range(22):
+            for s in range(L):
+                dst = a + s * size
+                for t in range(t0, t1):
+                    out[r, dst + t] = tile[r, t - t0, s]
+
+
+@njit(cache=True)
+def set_rows(o, h, lo, c, v, offsets, p, out, first, last):  # type: ignore[no-untyped-def]
+    """Symbols ``first .. last-1`` (at most ``LANES``): one SIMD block if they are ``LANES`` gap-free symbols of
+    one length, otherwise each symbol per gap-free segment."""
+    if last - first == LANES:
+        a = offsets[first]
+        size = offsets[first + 1] - a
+        same = True
+        for j in range(first + 1, last + 1):
+            if offsets[j] - offsets[j - 1] != size:
+                same = False
+        if same and block_eligible(o, h, lo, c, v, a, size, LANES, p):
+            set_block(o, h, lo, c, v, p, out, a, size, LANES)
+            return
+    for s in range(first, last):
+        set_symbol(o, h, lo, c, v, p, out, offsets[s], offsets[s + 1])
+
+
 @njit(cache=True)
 def set_serial(o, h, lo, c, v, offsets, p, out):  # type: ignore[no-untyped-def]
-    for s in range(offsets.size - 1):
-        set_symbol(o, h, lo, c, v, p, out, offsets[s], offsets[s + 1])
+    n = offsets.size - 1
+    for b in range((n + LANES - 1) // LANES):
+        set_rows(o, h, lo, c, v, offsets, p, out, b * LANES, min(b * LANES + LANES, n))
 
 
 @njit(cache=True, parallel=True)
 def set_parallel(o, h, lo, c, v, offsets, p, out):  # type: ignore[no-untyped-def]
-    for s in prange(offsets.size - 1):
-        set_symbol(o, h, lo, c, v, p, out, offsets[s], offsets[s + 1])
+    n = offsets.size - 1
+    for b in prange((n + LANES - 1) // LANES):
+        set_rows(o, h, lo, c, v, offsets, p, out, b * LANES, min(b * LANES + LANES, n))
