@@ -18,7 +18,7 @@ from tradepipe.adapters.storage.operations import OperationsStore
 from tradepipe.adapters.storage.quality import QualityStore
 from tradepipe.adapters.venues.paper_broker import PaperBroker
 from tradepipe.adapters.venues.sim_account import Realism
-from tradepipe.adapters.venues.sim_exchange import default_sim_venues
+from tradepipe.adapters.venues.sim_exchange import FaultPlan, default_sim_venues
 from tradepipe.clock import SimClock, timeframe_ms
 from tradepipe.config import Settings
 from tradepipe.core.ports import VenueGateway
@@ -83,7 +83,8 @@ def gateways(settings: Settings, as_of_ms: int) -> dict[str, VenueGateway]:
     if settings.mode == "live":
         raise ConfigurationError("mode = 'live' needs a real venue adapter (CcxtGateway), not available yet")
     clock = SimClock(as_of_ms)
-    venues = default_sim_venues(settings.seed, clock, bad_data_every=settings.sim.bad_data_every)
+    drill = FaultPlan(seed=settings.seed, fail_first=dict(settings.sim.fail_first)) if settings.sim.fail_first else None
+    venues = default_sim_venues(settings.seed, clock, bad_data_every=settings.sim.bad_data_every, faults=drill)
     unknown = sorted(set(settings.sim.venues) - set(venues))
     if unknown:
         raise ConfigurationError(f"sim.venues: unknown venue(s) {unknown}; allowed: {sorted(venues)}")

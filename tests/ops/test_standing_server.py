@@ -8,6 +8,7 @@ the test's tmp dir (and to ``$TRADEPIPE_SCREENSHOT_DIR`` when set).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -133,7 +134,11 @@ def _save(driver: object, path: Path) -> None:
 
 
 def test_a_deployment_run_shows_in_the_prefect_ui_with_tasks_and_artifacts(served: Served, tmp_path: Path) -> None:
-    run = served.cli(str(BIN / "prefect"), "deployment", "run", "trading-cycle/paper", "--watch", timeout=300)
+    drill = {"TRADEPIPE_CONFIG": "deployments/paper.toml", "TRADEPIPE_SIM__FAIL_FIRST": '{"fetch_tickers": 1}'}
+    run = served.cli(
+        str(BIN / "prefect"), "deployment", "run", "trading-cycle/paper", "--watch",
+        "--job-variable", f"env={json.dumps(drill)}", timeout=300,
+    )  # fmt: skip
     assert "Completed" in run.stdout, run.stdout
     flow_run_id = re.search(r"UUID: ([0-9a-f-]{36})", run.stdout).group(1)  # type: ignore[union-attr]
 
@@ -143,6 +148,8 @@ def test_a_deployment_run_shows_in_the_prefect_ui_with_tasks_and_artifacts(serve
         f"{served.api}/task_runs/filter", json={"flow_runs": {"id": {"any_": [flow_run_id]}}}, timeout=10
     ).json()
     assert {t["name"].rsplit("-", 1)[0] for t in task_runs} == set(STAGES)
+    (discover,) = [t for t in task_runs if t["name"].startswith("discover-")]
+    assert discover["run_count"] == 3 and discover["state_type"] == "COMPLETED"  # the drill: one blip per sim venue
     (report,) = httpx.post(
         f"{served.api}/artifacts/filter",
         json={"artifacts": {"key": {"any_": ["trading-cycle-report"]}, "flow_run_id": {"any_": [flow_run_id]}}},
@@ -164,6 +171,12 @@ def test_a_deployment_run_shows_in_the_prefect_ui_with_tasks_and_artifacts(serve
         _save(driver, screenshots / "prefect_ui_task_runs.png")
         assert all(f"{stage}-" in body for stage in STAGES)
 
+        driver.get(f"{served.ui}/runs/task-run/{discover['id']}")  # type: ignore[attr-defined]
+        _wait_for_text(driver, discover["name"], "Completed")
+        _save(driver, screenshots / "prefect_ui_retried_task.png")  # its logs show the two retries
+
+        driver.get(f"{served.ui}/runs/flow-run/{flow_run_id}")  # type: ignore[attr-defined]
+        _wait_for_text(driver, flow_run["name"], "Artifacts")
         _open_tab(driver, "artifacts")
         _wait_for_text(driver, "trading-cycle-report", "trading-cycle-metrics")
         _save(driver, screenshots / "prefect_ui_artifacts.png")
@@ -173,7 +186,7 @@ def test_a_deployment_run_shows_in_the_prefect_ui_with_tasks_and_artifacts(serve
         _save(driver, screenshots / "prefect_ui_report.png")
     finally:
         driver.quit()  # type: ignore[attr-defined]
-    assert len(list(screenshots.glob("*.png"))) == 4
+    assert len(list(screenshots.glob("*.png"))) == 5
 
 
 def _open_tab(driver: object, tab_id: str) -> None:

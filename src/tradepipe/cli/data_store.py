@@ -66,42 +66,36 @@ def download(
 ) -> None:
     """Download candle history into the store: incremental (only bars newer than stored), routed with breakers."""
     from tradepipe import wiring
-    from tradepipe.core.marketdata.fetch import candle_rows
-    from tradepipe.stages import market_sources
+    from tradepipe.stages import data_refresh
 
     settings = load_or_exit(config)
-    tf = timeframe or settings.marketdata.timeframe
     end = _parse_time(as_of, wiring.first_as_of_ms(settings))
-    try:
-        gateways = _gateways(settings, venue, end)
-        router = market_sources.router(settings, gateways)
-        cache = market_sources.window_cache(settings)
-        work = [(name, s) for name in gateways for s in sorted(router.listed(name)) if not symbols or s in symbols]
-    except TradepipeError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(code=1) from None
-    if not work:
-        err_console.print("[bold red]error:[/] no listed symbol matches")
-        raise typer.Exit(code=1)
-    step = timeframe_ms(tf)
-    start = end - end % step - bars * step
-    fetched = failed = 0
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
-        task = progress.add_task("downloading", total=len(work))
-        for name, symbol in work:
+        task = progress.add_task("downloading", total=None)
+
+        def on_pair(name: str, symbol: str, total: int) -> None:
+            if progress.tasks[0].total is None:
+                progress.update(task, total=total)
+            else:
+                progress.advance(task)
             progress.update(task, description=f"{name} {symbol}")
-            last = cache.last_timestamp(name, symbol, tf)
-            since = start if last is None or last < start else last + step
-            got = router.fetch_range(name, symbol, tf, since, end)
-            if got.rows:
-                fetched += cache.append(name, symbol, tf, candle_rows(got.rows))
-            failed += int(not got.complete)
-            progress.advance(task)
-    console.print(f"{fetched:,} new candles for {len(work)} symbols up to {_when(end)} UTC; {failed} incomplete")
-    for stats in router.stats():
-        if stats.calls:
-            console.print(f"  {stats.source}: {stats.calls} calls, error rate {stats.error_rate:.0%}, {stats.state}")
+
+        try:
+            report = data_refresh.refresh(
+                settings, gateways=_gateways(settings, venue, end), symbols=symbols, timeframe=timeframe,
+                bars=bars, end_ms=end, on_pair=on_pair,
+            )  # fmt: skip
+        except TradepipeError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(code=1) from None
+        progress.advance(task)
+    console.print(
+        f"{report.fetched:,} new candles for {report.pairs} symbols up to {_when(end)} UTC; "
+        f"{report.incomplete} incomplete"
+    )
+    for source, calls, error_rate, state in report.sources:
+        console.print(f"  {source}: {calls} calls, error rate {error_rate:.0%}, {state}")
 
 
 def list_(

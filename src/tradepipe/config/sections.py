@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tradepipe.config.weights import NestedTable
 
@@ -21,6 +21,22 @@ class SimSection(Section):
 
     venues: tuple[str, ...] = ("sim-alpha", "sim-beta")
     bad_data_every: int = Field(25, ge=0, description="plant one bad candle in every Nth symbol (0 = none)")
+    fail_first: tuple[tuple[str, int], ...] = Field(
+        (),
+        description="fault drill: read method -> how many first calls per venue and cycle time out (transient), "
+        "e.g. {fetch_tickers = 1} makes discover fail once and succeed on its Prefect retry; {} = none",
+    )
+
+    @field_validator("fail_first", mode="before")
+    @classmethod
+    def _known_reads(cls, value: object) -> tuple[tuple[str, int], ...]:
+        pairs = value.items() if isinstance(value, dict) else value
+        table = {str(k): v for k, v in pairs}  # type: ignore[union-attr]
+        reads = {"load_markets", "fetch_tickers", "fetch_ohlcv", "fetch_order_book", "fetch_balance", "fetch_my_trades"}
+        unknown = sorted(set(table) - reads)
+        if unknown or any(not isinstance(n, int) or n < 0 for n in table.values()):
+            raise ValueError(f"unknown read method(s) {unknown} or a bad count; allowed: {sorted(reads)}")
+        return tuple(sorted(table.items()))
 
 
 class PaperSection(Section):

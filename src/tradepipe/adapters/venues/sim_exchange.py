@@ -52,7 +52,8 @@ class FaultPlan:
     probability that it serves candles as of ``stale_bars`` bars ago (a lagging feed: the newest bars are
     missing); ``corrupt_ohlcv_at`` lists bar timestamps whose close (and high) this venue reports
     ``corrupt_factor`` times too high (a bad print only this venue has). ``outage_after`` maps a method name to
-    the number of calls that succeed before every later one times out (an outage starting mid-fetch). The draws
+    the number of calls that succeed before every later one times out (an outage starting mid-fetch);
+    ``fail_first`` the number of first calls of a read method that time out before it recovers (a blip). The draws
     come from one RNG seeded by ``(seed, venue name)``, so the same call sequence meets the same faults.
     """
 
@@ -66,6 +67,7 @@ class FaultPlan:
     corrupt_ohlcv_at: tuple[int, ...] = ()
     corrupt_factor: float = 1.2
     outage_after: Mapping[str, int] = field(default_factory=dict)
+    fail_first: Mapping[str, int] = field(default_factory=dict)
     applied_on_timeout: float = 0.5
 
     def __post_init__(self) -> None:
@@ -242,10 +244,14 @@ class SimExchange:
 
     def _inject(self, method: str) -> None:
         """Raise the read fault the plan draws for this call, if any."""
-        if method in self.faults.outage_after:
+        if method in self.faults.outage_after or method in self.faults.fail_first:
             self._calls[method] = self._calls.get(method, 0) + 1
-            if self._calls[method] > self.faults.outage_after[method]:
+            if self._calls[method] > self.faults.outage_after.get(method, self._calls[method]):
                 raise TransientVenueError(f"{self.name} {method}: timed out (simulated outage)")
+            if self._calls[method] <= self.faults.fail_first.get(method, 0):
+                raise TransientVenueError(
+                    f"{self.name} {method}: timed out (simulated blip, call {self._calls[method]})"
+                )
         if self._roll(self.faults.rate_limit, method):
             raise RateLimited(f"{self.name} {method}: rate limited (simulated)", retry_after_s=1.0)
         if self._roll(self.faults.timeout, method):
@@ -358,7 +364,9 @@ def _market_dict(
     }
 
 
-def default_sim_venues(seed: int, clock: Clock, *, bad_data_every: int = 25) -> dict[str, SimExchange]:
+def default_sim_venues(
+    seed: int, clock: Clock, *, bad_data_every: int = 25, faults: FaultPlan | None = None
+) -> dict[str, SimExchange]:
     """Two CEX venues over one ``SimMarket``: sim-alpha (65 symbols) and sim-beta (71), 58 shared.
 
     The planted defects sit in the 10th-last bar closed at ``clock.now_ms()`` when the venues are built
@@ -377,6 +385,7 @@ def default_sim_venues(seed: int, clock: Clock, *, bad_data_every: int = 25) -> 
         depth_usd=400_000.0,
         spread_bps=2.0,
         ohlcv_limit=1000,
+        faults=faults,
     )
     beta = SimExchange(
         "sim-beta",
@@ -389,5 +398,6 @@ def default_sim_venues(seed: int, clock: Clock, *, bad_data_every: int = 25) -> 
         spread_bps=4.0,
         ohlcv_limit=500,
         supports_stop_orders=False,  # stops are emulated here: the two venues exercise both paths
+        faults=faults,
     )
     return {alpha.name: alpha, beta.name: beta}

@@ -716,8 +716,8 @@ def set_symbol(o, h, lo, c, v, p, out, start, end):  # type: ignore[no-untyped-d
 # recursion runs along t; the symbols are independent lanes). Per symbol the arithmetic is that of the
 # per-segment kernels above, operation for operation, so the values are bit-identical to them. ``lanes`` is a
 # runtime argument on purpose: a constant trip count gets fully unrolled into scalar code instead.
-LANES = 64
-TILE = 16  # outputs go through a (22, TILE, lanes) tile copied to the symbol-major ``out`` every TILE bars
+LANES = 32
+TILE = 64  # outputs go through a (22, TILE, lanes) tile copied to the symbol-major ``out`` every TILE bars
 MAX_WINDOW = 64  # Donchian / stoch windows are rescanned per bar here; longer ones take the per-segment path
 
 
@@ -746,11 +746,16 @@ def set_block(o, h, lo, c, v, p, out, a, size, lanes):  # type: ignore[no-untype
     m_fast, m_slow, m_signal, n_dx = int(p[7]), int(p[8]), int(p[9]), int(p[10])
     fastk, slowk, slowd, n_vw, n_dc, n_vol = int(p[11]), int(p[12]), int(p[13]), int(p[14]), int(p[15]), int(p[16])
     first = m_slow + m_signal - 2
-    xh = np.empty((size, L))
-    xl = np.empty((size, L))
-    xc = np.empty((size, L))
-    xv = np.empty((size, L))
-    xr = np.empty((size, L))  # log return of bar t at row t - 1, as ``volatility_into`` indexes them
+    look = max(n_sma, n_bb, n_vw, n_dc, fastk, n_vol + 1) + TILE + 2
+    rows = 1
+    while rows < look:
+        rows *= 2
+    mask = rows - 1  # the transposed inputs are rings of ``rows`` bars: bar t at row ``t & mask``
+    xh = np.empty((rows, L))
+    xl = np.empty((rows, L))
+    xc = np.empty((rows, L))
+    xv = np.empty((rows, L))
+    xr = np.empty((rows, L))  # log return of bar t at row t - 1, as ``volatility_into`` indexes them
     st = np.zeros((26, L))  # per-symbol state, one row per quantity
     E_FAST, E_SLOW, MF, MS, SIG, GAIN, LOSS, ATR, PDM, MDM, TRDX, SUMDX, ADX, OBV = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
     SMA, BB_TOT, BB_A, BB_S1, BB_S2, VW_PV, VW_V, VOL_A, VOL_S1, VOL_S2, K_TOT, D_TOT = 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25
@@ -770,20 +775,20 @@ def set_block(o, h, lo, c, v, p, out, a, size, lanes):  # type: ignore[no-untype
     pos_d = 0
     for t0 in range(0, size, TILE):
         t1 = min(t0 + TILE, size)
-        for s in range(L):  # transpose this tile's bars (earlier ones stay for the windows' look-back)
+        for s in range(L):  # transpose this tile's bars (the ring keeps the windows' look-back)
             base = a + s * size
             for t in range(t0, t1):
-                xh[t, s] = h[base + t]
-                xl[t, s] = lo[base + t]
-                xc[t, s] = c[base + t]
-                xv[t, s] = v[base + t]
+                xh[(t) & mask, s] = h[base + t]
+                xl[(t) & mask, s] = lo[base + t]
+                xc[(t) & mask, s] = c[base + t]
+                xv[(t) & mask, s] = v[base + t]
             for t in range(max(t0, 1), t1):
-                xr[t - 1, s] = math.log(c[base + t] / c[base + t - 1])
+                xr[(t - 1) & mask, s] = math.log(c[base + t] / c[base + t - 1])
         if t0 == 0:
             for s in range(L):
-                st[BB_A, s] = xc[0, s]
-                st[VOL_A, s] = xr[0, s]
-                st[OBV, s] = xv[0, s]
+                st[BB_A, s] = xc[(0) & mask, s]
+                st[VOL_A, s] = xr[(0) & mask, s]
+                st[OBV, s] = xv[(0) & mask, s]
         if t0 < warm:
             tile[:] = NAN
         for t in range(t0, t1):
@@ -791,35 +796,35 @@ def set_block(o, h, lo, c, v, p, out, a, size, lanes):  # type: ignore[no-untype
             # EMA fast / slow
             if t < n_fast:
                 for s in range(L):
-                    st[E_FAST, s] += xc[t, s]
+                    st[E_FAST, s] += xc[(t) & mask, s]
                 if t == n_fast - 1:
                     for s in range(L):
                         st[E_FAST, s] /= n_fast
                         tile[0, q, s] = st[E_FAST, s]
             else:
                 for s in range(L):
-                    e = (xc[t, s] - st[E_FAST, s]) * k_fast + st[E_FAST, s]
+                    e = (xc[(t) & mask, s] - st[E_FAST, s]) * k_fast + st[E_FAST, s]
                     st[E_FAST, s] = e
                     tile[0, q, s] = e
             if t < n_slow:
                 for s in range(L):
-                    st[E_SLOW, s] += xc[t, s]
+                    st[E_SLOW, s] += xc[(t) & mask, s]
                 if t == n_slow - 1:
                     for s in range(L):
                         st[E_SLOW, s] /= n_slow
                         tile[1, q, s] = st[E_SLOW, s]
             else:
                 for s in range(L):
-                    e = (xc[t, s] - st[E_SLOW, s]) * k_slow + st[E_SLOW, s]
+                    e = (xc[(t) & mask, s] - st[E_SLOW, s]) * k_slow + st[E_SLOW, s]
                     st[E_SLOW, s] = e
                     tile[1, q, s] = e
             # MACD
             if t < m_slow:
                 for s in range(L):
-                    st[MS, s] += xc[t, s]
+                    st[MS, s] += xc[(t) & mask, s]
                 if t >= m_slow - m_fast:
                     for s in range(L):
-                        st[MF, s] += xc[t, s]
+                        st[MF, s] += xc[(t) & mask, s]
                 if t == m_slow - 1:
                     for s in range(L):
                         st[MF, s] /= m_fast
@@ -827,8 +832,8 @@ def set_block(o, h, lo, c, v, p, out, a, size, lanes):  # type: ignore[no-untype
                         st[SIG, s] = st[MF, s] - st[MS, s]
             else:
                 for s in range(L):
-                    st[MF, s] = (xc[t, s] - st[MF, s]) * km_fast + st[MF, s]
-                    st[MS, s] = (xc[t, s] - st[MS, s]) * km_slow + st[MS, s]
+                    st[MF, s] = (xc[(t) & mask, s] - st[MF, s]) * km_fast + st[MF, s]
+                    st[MS, s] = (xc[(t) & mask, s] - st[MS, s]) * km_slow + st[MS, s]
                 if t <= first:
                     for s in range(L):
                         st[SIG, s] += st[MF, s] - st[MS, s]
@@ -850,44 +855,44 @@ def set_block(o, h, lo, c, v, p, out, a, size, lanes):  # type: ignore[no-untype
                     tile[11, q, s] = value - sg
             # SMA
             for s in range(L):
-                st[SMA, s] += xc[t, s]
+                st[SMA, s] += xc[(t) & mask, s]
             if t >= n_sma - 1:
                 for s in range(L):
                     tile[2, q, s] = st[SMA, s] / n_sma
-                    st[SMA, s] -= xc[t - n_sma + 1, s]
+                    st[SMA, s] -= xc[(t - n_sma + 1) & mask, s]
             # Bollinger bands and z-score (anchored sums rebuilt every n_bb bars, as ``bbands_into``)
             if t == bb_rebuild:
                 bb_rebuild += n_bb
                 for s in range(L):
-                    st[BB_A, s] = xc[t - 1, s]
+                    st[BB_A, s] = xc[(t - 1) & mask, s]
                     st[BB_S1, s] = 0.0
                     st[BB_S2, s] = 0.0
                 for j in range(t - n_bb + 1, t):
                     for s in range(L):
-                        y = xc[j, s] - st[BB_A, s]
+                        y = xc[(j) & mask, s] - st[BB_A, s]
                         st[BB_S1, s] += y
                         st[BB_S2, s] += y * y
             elif t >= n_bb:
                 for s in range(L):
-                    y = xc[t - n_bb, s] - st[BB_A, s]
+                    y = xc[(t - n_bb) & mask, s] - st[BB_A, s]
                     st[BB_S1, s] -= y
                     st[BB_S2, s] -= y * y
             for s in range(L):
-                y = xc[t, s] - st[BB_A, s]
+                y = xc[(t) & mask, s] - st[BB_A, s]
                 st[BB_S1, s] += y
                 st[BB_S2, s] += y * y
-                st[BB_TOT, s] += xc[t, s]
+                st[BB_TOT, s] += xc[(t) & mask, s]
             if t >= n_bb - 1:
                 for s in range(L):
                     mid = st[BB_TOT, s] / n_bb
-                    st[BB_TOT, s] -= xc[t - n_bb + 1, s]
+                    st[BB_TOT, s] -= xc[(t - n_bb + 1) & mask, s]
                     s1 = st[BB_S1, s]
                     var = (st[BB_S2, s] - s1 * (s1 * inv_bb)) * inv_bb
                     sd = math.sqrt(var) if var > 0 else 0.0
                     tile[6, q, s] = mid
                     tile[5, q, s] = mid + dev * sd
                     tile[7, q, s] = mid - dev * sd
-                    tile[8, q, s] = (xc[t, s] - mid) / sd if sd > 0 else 0.0
+                    tile[8, q, s] = (xc[(t) & mask, s] - mid) / sd if sd > 0 else 0.0
             # VWAP
             if t == vw_rebuild:
                 vw_rebuild += n_vw
@@ -896,16 +901,16 @@ def set_block(o, h, lo, c, v, p, out, a, size, lanes):  # type: ignore[no-untype
                     st[VW_V, s] = 0.0
                 for j in range(t - n_vw + 1, t):
                     for s in range(L):
-                        st[VW_PV, s] += (xh[j, s] + xl[j, s] + xc[j, s]) * THIRD * xv[j, s]
-                        st[VW_V, s] += xv[j, s]
+                        st[VW_PV, s] += (xh[(j) & mask, s] + xl[(j) & mask, s] + xc[(j) & mask, s]) * THIRD * xv[(j) & mask, s]
+                        st[VW_V, s] += xv[(j) & mask, s]
             elif t >= n_vw:
                 j = t - n_vw
                 for s in range(L):
-                    st[VW_PV, s] -= (xh[j, s] + xl[j, s] + xc[j, s]) * THIRD * xv[j, s]
-                    st[VW_V, s] -= xv[j, s]
+                    st[VW_PV, s] -= (xh[(j) & mask, s] + xl[(j) & mask, s] + xc[(j) & mask, s]) * THIRD * xv[(j) & mask, s]
+                    st[VW_V, s] -= xv[(j) & mask, s]
             for s in range(L):
-                st[VW_PV, s] += (xh[t, s] + xl[t, s] + xc[t, s]) * THIRD * xv[t, s]
-                st[VW_V, s] += xv[t, s]
+                st[VW_PV, s] += (xh[(t) & mask, s] + xl[(t) & mask, s] + xc[(t) & mask, s]) * THIRD * xv[(t) & mask, s]
+                st[VW_V, s] += xv[(t) & mask, s]
             if t >= n_vw - 1:
                 for s in range(L):
                     vol = st[VW_V, s]
@@ -913,12 +918,12 @@ def set_block(o, h, lo, c, v, p, out, a, size, lanes):  # type: ignore[no-untype
             # Donchian (window rescanned: max/min are exact, so the values equal the index-tracking kernel's)
             if t >= n_dc - 1:
                 for s in range(L):
-                    tmp[0, s] = xh[t - n_dc + 1, s]
-                    tmp[1, s] = xl[t - n_dc + 1, s]
+                    tmp[0, s] = xh[(t - n_dc + 1) & mask, s]
+                    tmp[1, s] = xl[(t - n_dc + 1) & mask, s]
                 for j in range(t - n_dc + 2, t + 1):
                     for s in range(L):
-                        hj = xh[j, s]
-                        lj = xl[j, s]
+                        hj = xh[(j) & mask, s]
+                        lj = xl[(j) & mask, s]
                         tmp[0, s] = hj if hj >= tmp[0, s] else tmp[0, s]
                         tmp[1, s] = lj if lj <= tmp[1, s] else tmp[1, s]
                 for s in range(L):
@@ -929,18 +934,18 @@ def set_block(o, h, lo, c, v, p, out, a, size, lanes):  # type: ignore[no-untype
                 n_fast_k = t - fastk + 2
                 n_slow_k = n_fast_k - slowk + 1
                 for s in range(L):
-                    tmp[0, s] = xh[t - fastk + 1, s]
-                    tmp[1, s] = xl[t - fastk + 1, s]
+                    tmp[0, s] = xh[(t - fastk + 1) & mask, s]
+                    tmp[1, s] = xl[(t - fastk + 1) & mask, s]
                 for j in range(t - fastk + 2, t + 1):
                     for s in range(L):
-                        hj = xh[j, s]
-                        lj = xl[j, s]
+                        hj = xh[(j) & mask, s]
+                        lj = xl[(j) & mask, s]
                         tmp[0, s] = hj if hj >= tmp[0, s] else tmp[0, s]
                         tmp[1, s] = lj if lj <= tmp[1, s] else tmp[1, s]
                 drop_k = n_fast_k > slowk
                 for s in range(L):
                     diff = tmp[0, s] - tmp[1, s]
-                    fast = 100.0 * (xc[t, s] - tmp[1, s]) / diff
+                    fast = 100.0 * (xc[(t) & mask, s] - tmp[1, s]) / diff
                     fast = fast if diff != 0.0 else 0.0
                     total_k = st[K_TOT, s]
                     total_k = total_k - ring_k[pos_k, s] if drop_k else total_k
@@ -971,21 +976,21 @@ def set_block(o, h, lo, c, v, p, out, a, size, lanes):  # type: ignore[no-untype
             if k == vol_rebuild:
                 vol_rebuild += n_vol
                 for s in range(L):
-                    st[VOL_A, s] = xr[k - 1, s]
+                    st[VOL_A, s] = xr[(k - 1) & mask, s]
                     st[VOL_S1, s] = 0.0
                     st[VOL_S2, s] = 0.0
                 for j in range(k - n_vol + 1, k):
                     for s in range(L):
-                        y = xr[j, s] - st[VOL_A, s]
+                        y = xr[(j) & mask, s] - st[VOL_A, s]
                         st[VOL_S1, s] += y
                         st[VOL_S2, s] += y * y
             elif k >= n_vol:
                 for s in range(L):
-                    y = xr[k - n_vol, s] - st[VOL_A, s]
+                    y = xr[(k - n_vol) & mask, s] - st[VOL_A, s]
                     st[VOL_S1, s] -= y
                     st[VOL_S2, s] -= y * y
             for s in range(L):
-                y = xr[k, s] - st[VOL_A, s]
+                y = xr[(k) & mask, s] - st[VOL_A, s]
                 st[VOL_S1, s] += y
                 st[VOL_S2, s] += y * y
             if k >= n_vol - 1:
@@ -996,7 +1001,7 @@ def set_block(o, h, lo, c, v, p, out, a, size, lanes):  # type: ignore[no-untype
             # RSI
             if t <= n_rsi:
                 for s in range(L):
-                    diff = xc[t, s] - xc[t - 1, s]
+                    diff = xc[(t) & mask, s] - xc[(t - 1) & mask, s]
                     st[LOSS, s] = st[LOSS, s] - diff if diff < 0 else st[LOSS, s]
                     st[GAIN, s] = st[GAIN, s] if diff < 0 else st[GAIN, s] + diff
                 if t == n_rsi:
@@ -1009,7 +1014,7 @@ def set_block(o, h, lo, c, v, p, out, a, size, lanes):  # type: ignore[no-untype
                         tile[3, q, s] = 100.0 * (gain / total) if total != 0.0 else 0.0
             else:
                 for s in range(L):
-                    diff = xc[t, s] - xc[t - 1, s]
+                    diff = xc[(t) & mask, s] - xc[(t - 1) & mask, s]
                     gain = st[GAIN, s] * (n_rsi - 1)
                     loss = st[LOSS, s] * (n_rsi - 1)
                     loss = loss - diff if diff < 0 else loss
@@ -1022,14 +1027,14 @@ def set_block(o, h, lo, c, v, p, out, a, size, lanes):  # type: ignore[no-untype
                     tile[3, q, s] = 100.0 * (gain / total) if total != 0.0 else 0.0
             # OBV and the true range
             for s in range(L):
-                diff = xc[t, s] - xc[t - 1, s]
+                diff = xc[(t) & mask, s] - xc[(t - 1) & mask, s]
                 obv = st[OBV, s]
-                obv = obv + xv[t, s] if diff > 0 else (obv - xv[t, s] if diff < 0 else obv)
+                obv = obv + xv[(t) & mask, s] if diff > 0 else (obv - xv[(t) & mask, s] if diff < 0 else obv)
                 st[OBV, s] = obv
                 tile[17, q, s] = obv
-                prev = xc[t - 1, s]
-                hh = xh[t, s]
-                ll = xl[t, s]
+                prev = xc[(t - 1) & mask, s]
+                hh = xh[(t) & mask, s]
+                ll = xl[(t) & mask, s]
                 tmp[3, s] = (hh if hh > prev else prev) - (ll if ll < prev else prev)
             # ATR
             if t <= n_atr:
@@ -1047,8 +1052,8 @@ def set_block(o, h, lo, c, v, p, out, a, size, lanes):  # type: ignore[no-untype
             # +DM / -DM / TR sums (divisions as TA-Lib), then +DI, -DI, DX and ADX
             decay = t >= n_dx
             for s in range(L):
-                diff_p = xh[t, s] - xh[t - 1, s]
-                diff_m = xl[t - 1, s] - xl[t, s]
+                diff_p = xh[(t) & mask, s] - xh[(t - 1) & mask, s]
+                diff_m = xl[(t - 1) & mask, s] - xl[(t) & mask, s]
                 pdm = st[PDM, s]
                 mdm = st[MDM, s]
                 tr_dx = st[TRDX, s]
@@ -1085,10 +1090,11 @@ def set_block(o, h, lo, c, v, p, out, a, size, lanes):  # type: ignore[no-untype
                     st[ADX, s] = adx
                     tile[12, q, s] = adx if show else NAN
         for r in range(22):
+            row = out[r]
             for s in range(L):
-                dst = a + s * size
-                for t in range(t0, t1):
-                    out[r, dst + t] = tile[r, t - t0, s]
+                dst = a + s * size + t0
+                for t in range(t1 - t0):
+                    row[dst + t] = tile[r, t, s]
 
 
 @njit(cache=True)
