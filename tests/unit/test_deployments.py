@@ -26,7 +26,7 @@ def _flow(deployment: dict[str, Any]) -> Any:
 
 def test_prefect_reads_the_file_with_every_deployment_sharing_the_anchored_definitions() -> None:
     model = PrefectYamlModel.model_validate(SPEC)
-    assert len(model.deployments) == len(DEPLOYMENTS) >= 3
+    assert len(model.deployments) == len(DEPLOYMENTS) >= 5
     for deployment in model.deployments:
         assert deployment.enforce_parameter_schema is True
         assert deployment.work_pool is not None and deployment.work_pool.name == "tradepipe-process"
@@ -48,6 +48,17 @@ def test_schedules_paper_every_few_minutes_reconcile_hourly_emergency_stop_by_ha
     assert flows["reconcile"]["schedules"][0]["cron"].split()[1:] == ["*", "*", "*", "*"]
     stop = flows["emergency-stop"]
     assert not stop.get("schedules") and stop["work_pool"]["work_queue_name"] == "urgent"
+
+
+@pytest.mark.parametrize(("flow_name", "deployment"), [("data-refresh", "daily"), ("backtest", "nightly")])
+def test_data_refresh_and_backtest_deployments_load_their_flows_on_a_daily_cron(
+    flow_name: str, deployment: str
+) -> None:
+    spec = DEPLOYMENTS[deployment]
+    assert _flow(spec).name == flow_name
+    minute, hour, *rest = spec["schedules"][0]["cron"].split()
+    assert minute.isdigit() and hour.isdigit() and rest == ["*", "*", "*"]
+    assert spec["enforce_parameter_schema"] is True and spec["concurrency_limit"]["limit"] == 1
 
 
 def test_the_process_pool_template_is_a_process_job_template() -> None:

@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+from tradepipe.cli import backtest as backtest_cli
 from tradepipe.cli import data as data_cli
 from tradepipe.cli import decisions as decisions_cli
 from tradepipe.cli import emergency, history, positions, reconcile, run
@@ -25,6 +26,7 @@ app.command()(positions.positions)
 app.command()(decisions_cli.decisions)
 app.command()(reconcile.reconcile)
 app.command()(history.history)
+app.command()(backtest_cli.backtest)
 app.command("emergency-stop")(emergency.emergency_stop)
 app.command()(emergency.resume)
 app.add_typer(serve_cli.app, name="serve")

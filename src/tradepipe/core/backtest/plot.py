@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from html import escape
 
@@ -30,4 +31,14 @@ def equity_svg(equity: Sequence[float], title: str, width: int = 720, height: in
         f"max {high:,.2f}</text>"
         f'<text x="{width - pad}" y="{height - 8}" text-anchor="end" font-family="sans-serif" font-size="11">'
         f"min {low:,.2f}</text></svg>"
+    )
+
+
+def report_markdown(summary: dict[str, object], heading: str, svg: str, plot_path: str) -> str:
+    """The backtest summary as markdown: a statistics table, the curve inline (data URI) and a link to the file."""
+    rows = "\n".join(f"| {key.replace('_', ' ')} | {value} |" for key, value in summary.items())
+    inline = base64.b64encode(svg.encode()).decode()
+    return (
+        f"# {heading}\n\n| statistic | value |\n|---|---|\n{rows}\n\n"
+        f"![equity curve](data:image/svg+xml;base64,{inline})\n\n[equity curve (SVG)](file://{plot_path})\n"
     )

@@ -710,14 +710,15 @@ def set_symbol(o, h, lo, c, v, p, out, start, end):  # type: ignore[no-untyped-d
         i = j
 
 
-# --- time-major SIMD path: LANES symbols of one length, gap-free, computed side by side -----------------------
+# --- time-major SIMD path: blocks of 32-128 gap-free symbols of one length, computed side by side -----------
 # A block's inputs are transposed to ``x[t, s]`` (bars x symbols) and each indicator's state is a row of
-# per-symbol values, so every ``for s in range(lanes)`` loop runs 8 symbols per AVX-512 instruction (the
+# per-symbol values, so every ``for s in range(lanes)`` loop runs 8 symbols per AVX-512 (4 per AVX2) op (the
 # recursion runs along t; the symbols are independent lanes). Per symbol the arithmetic is that of the
 # per-segment kernels above, operation for operation, so the values are bit-identical to them. ``lanes`` is a
 # runtime argument on purpose: a constant trip count gets fully unrolled into scalar code instead.
-LANES = 32
-TILE = 64  # outputs go through a (22, TILE, lanes) tile copied to the symbol-major ``out`` every TILE bars
+WIDEST = 128  # lanes of the widest block (short loops of 32 lanes pay loop overhead per indicator and bar)
+MIN_LANES = 32  # narrower blocks do not vectorise (LLVM runs 8 lanes x 4 interleaved per iteration)
+TILE = 32  # outputs go through a (22, TILE, lanes) tile copied to the symbol-major ``out`` every TILE bars
 MAX_WINDOW = 64  # Donchian / stoch windows are rescanned per bar here; longer ones take the per-segment path
 
 
@@ -1098,32 +1099,53 @@ def set_block(o, h, lo, c, v, p, out, a, size, lanes):  # type: ignore[no-untype
 
 
 @njit(cache=True)
-def set_rows(o, h, lo, c, v, offsets, p, out, first, last):  # type: ignore[no-untyped-def]
-    """Symbols ``first .. last-1`` (at most ``LANES``): one SIMD block if they are ``LANES`` gap-free symbols of
-    one length, otherwise each symbol per gap-free segment."""
-    if last - first == LANES:
-        a = offsets[first]
-        size = offsets[first + 1] - a
-        same = True
-        for j in range(first + 1, last + 1):
-            if offsets[j] - offsets[j - 1] != size:
-                same = False
-        if same and block_eligible(o, h, lo, c, v, a, size, LANES, p):
-            set_block(o, h, lo, c, v, p, out, a, size, LANES)
-            return
-    for s in range(first, last):
+def plan(o, h, lo, c, v, offsets, p, widest):  # type: ignore[no-untyped-def]
+    """Split the symbols into tasks: ``(first symbol, lanes)`` for a SIMD block of ``lanes`` gap-free symbols of
+    one length (the widest of ``widest``, ``widest/2``, ... ``MIN_LANES`` that fits), ``lanes == 0`` for one
+    symbol on the per-segment path."""
+    n = offsets.size - 1
+    starts = np.empty(n, dtype=np.int64)
+    widths = np.empty(n, dtype=np.int64)
+    m = 0
+    s = 0
+    while s < n:
+        chosen = 0
+        w = widest
+        while w >= MIN_LANES and chosen == 0:
+            if s + w <= n:
+                size = offsets[s + 1] - offsets[s]
+                same = True
+                for j in range(s + 1, s + w + 1):
+                    if offsets[j] - offsets[j - 1] != size:
+                        same = False
+                        break
+                if same and block_eligible(o, h, lo, c, v, offsets[s], size, w, p):
+                    chosen = w
+            w //= 2
+        starts[m] = s
+        widths[m] = chosen
+        m += 1
+        s += chosen if chosen > 0 else 1
+    return starts[:m], widths[:m]
+
+
+@njit(cache=True)
+def run_task(o, h, lo, c, v, offsets, p, out, s, lanes):  # type: ignore[no-untyped-def]
+    if lanes > 0:
+        set_block(o, h, lo, c, v, p, out, offsets[s], offsets[s + 1] - offsets[s], lanes)
+    else:
         set_symbol(o, h, lo, c, v, p, out, offsets[s], offsets[s + 1])
 
 
 @njit(cache=True)
-def set_serial(o, h, lo, c, v, offsets, p, out):  # type: ignore[no-untyped-def]
-    n = offsets.size - 1
-    for b in range((n + LANES - 1) // LANES):
-        set_rows(o, h, lo, c, v, offsets, p, out, b * LANES, min(b * LANES + LANES, n))
+def set_serial(o, h, lo, c, v, offsets, p, out, widest=WIDEST):  # type: ignore[no-untyped-def]
+    starts, widths = plan(o, h, lo, c, v, offsets, p, widest)
+    for k in range(starts.size):
+        run_task(o, h, lo, c, v, offsets, p, out, starts[k], widths[k])
 
 
 @njit(cache=True, parallel=True)
-def set_parallel(o, h, lo, c, v, offsets, p, out):  # type: ignore[no-untyped-def]
-    n = offsets.size - 1
-    for b in prange((n + LANES - 1) // LANES):
-        set_rows(o, h, lo, c, v, offsets, p, out, b * LANES, min(b * LANES + LANES, n))
+def set_parallel(o, h, lo, c, v, offsets, p, out, widest=WIDEST):  # type: ignore[no-untyped-def]
+    starts, widths = plan(o, h, lo, c, v, offsets, p, widest)
+    for k in prange(starts.size):
+        run_task(o, h, lo, c, v, offsets, p, out, starts[k], widths[k])
