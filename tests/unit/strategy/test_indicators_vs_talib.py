@@ -230,41 +230,6 @@ def test_indicator_set_reuses_a_preallocated_buffer(sim_ohlcv: list[np.ndarray])
 
 
 @pytest.mark.parametrize(
-    "spec",
-    [
-        indicator_set.IndicatorSpec(),
-        indicator_set.IndicatorSpec(ema_fast=5, sma=30, rsi=7, bb_period=10, bb_dev=1.5, adx=9, volatility=20),
-        indicator_set.IndicatorSpec(macd_fast=5, macd_slow=35, macd_signal=4, stoch_fastk=9, stoch_slowk=4, vwap=7),
-    ],
-)
-def test_simd_blocks_equal_the_per_symbol_path_bit_for_bit(
-    sim_ohlcv: list[np.ndarray], spec: indicator_set.IndicatorSpec
-) -> None:
-    """Runs of 32-128 gap-free symbols of one length go through the bars x symbols SIMD kernel: every value equals
-    the per-segment kernels' (each symbol computed alone) exactly, next to symbols with a gap or another length."""
-    from tradepipe.core.strategy import kernels
-
-    bars = [sim_ohlcv[j % 12][(j * 37) % 1100 :][:300].copy() for j in range(110)]
-    bars[5][100:103, 2] = np.nan  # a gap: symbols 0-5 cannot be in a block
-    bars[107] = bars[107][:250]  # another length
-    flat = np.concatenate(bars)
-    offsets = np.concatenate(([0], np.cumsum([b.shape[0] for b in bars])))
-    cols = [flat[:, k].copy() for k in range(1, 6)]
-    rows = indicator_set.compute(*cols, offsets, spec)
-    _, lanes = kernels.plan(*cols, offsets, spec.as_array(), kernels.WIDEST)
-    assert sorted(w for w in lanes if w) == [32, 64], "the SIMD path must be exercised"
-    for j, b in enumerate(bars):
-        a, z = offsets[j], offsets[j + 1]
-        alone = indicator_set.compute(*(col[a:z] for col in cols), [0, z - a], spec)
-        np.testing.assert_array_equal(rows[:, a:z], alone, err_msg=f"symbol {j}")
-    np.testing.assert_array_equal(rows, indicator_set.compute(*cols, offsets, spec, parallel=True))
-    d = data_from(bars[40])
-    got = rows[:, offsets[40] : offsets[41]]
-    assert_matches(got[indicator_set.ROW["adx"]], talib.ADX(d.h, d.l, d.c, spec.adx), 1.0, "adx in a block")
-    assert_matches(got[indicator_set.ROW["rsi"]], talib.RSI(d.c, spec.rsi), 1.0, "rsi in a block")
-
-
-@pytest.mark.parametrize(
     ("call", "message"),
     [
         (lambda: indicators.ema([1.0, 2.0], 0), "period must be an integer >= 1"),

@@ -6,9 +6,6 @@ symbol, computes every indicator of the set while that symbol's candles are hot 
 done once (true range feeds ATR and the DIs in the same loop, the SMA and window deviation feed both
 Bollinger bands and the z-score). Outputs go into one preallocated ``(len(ROWS), n_bars)`` array that a
 caller may pass in again to reuse. Values equal the per-series functions in ``indicators`` (and TA-Lib).
-
-Runs of 32-128 gap-free symbols of one length take the SIMD path instead (``kernels.set_block``: bars x
-symbols, one vector lane per symbol, bit-identical values), so callers get the most from whole batches.
 """
 
 from __future__ import annotations
@@ -16,7 +13,6 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, fields
 
-import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -140,11 +136,6 @@ def compute(
     elif out.shape[0] != len(ROWS) or out.shape[1] < n or out.dtype != np.float64:
         raise ValueError(f"out must be float64 of shape ({len(ROWS)}, >= {n}), got {out.dtype} {out.shape}")
     view = out[:, :n]
-    if parallel:  # SIMD blocks narrow enough that every thread gets one
-        widest = kernels.WIDEST
-        while widest > kernels.MIN_LANES and widest * numba.get_num_threads() > bounds.size - 1:
-            widest //= 2
-        kernels.set_parallel(*columns, bounds, spec.as_array(), view, widest)
-    else:
-        kernels.set_serial(*columns, bounds, spec.as_array(), view)
+    kernel = kernels.set_parallel if parallel else kernels.set_serial
+    kernel(*columns, bounds, spec.as_array(), view)
     return view
