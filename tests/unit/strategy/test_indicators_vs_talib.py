@@ -11,12 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+import talib  # a dev dependency (uv.lock): its absence is a failure, not a skip
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tradepipe.core.strategy import indicator_set, indicators
-
-talib = pytest.importorskip("talib")
 
 TOL = 1e-9
 
