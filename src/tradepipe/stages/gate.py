@@ -24,7 +24,7 @@ from tradepipe.adapters.quality.frames import ohlcv_frame, pool_facts_frame
 from tradepipe.adapters.storage.quality import GateRunRow
 from tradepipe.config import Settings
 from tradepipe.core import marketdata, quality
-from tradepipe.core.quality.checks import CANDLE_COLUMNS
+from tradepipe.core.marketdata.schema import CANDLE_SCHEMA
 from tradepipe.core.quality.html import render_html
 from tradepipe.core.quality.report import GateSummary, QuarantineView, render_worst_markdown
 from tradepipe.domain.cycle import CycleContext
@@ -162,7 +162,7 @@ def _first_tier(
     except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
         reason = f"{ref.path}: {type(exc).__name__}: {exc}"
         return None, [quality.corrupt_report(v, s, reason, rules) for v, s in ref.symbols]
-    frame = frame.select(list(CANDLE_COLUMNS))
+    frame = frame.select(list(CANDLE_SCHEMA))
     reports = quality.assess_frame(
         frame, timeframe=settings.marketdata.timeframe, as_of_ms=ctx.as_of_ms, rules=rules, consensus=consensus
     )

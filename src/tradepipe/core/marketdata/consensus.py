@@ -16,12 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-CANDLE_COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
-CANDLE_OUT: dict[str, pl.DataType] = {
-    "venue": pl.String(),
-    "symbol": pl.String(),
-    **{c: (pl.Int64() if c == "timestamp" else pl.Float64()) for c in CANDLE_COLUMNS},
-}
+from tradepipe.core.marketdata.schema import CANDLE_SCHEMA, OHLCV_COLUMNS
+
 PROVENANCE_SCHEMA: dict[str, pl.DataType] = {
     "venue": pl.String(),
     "symbol": pl.String(),
@@ -75,7 +71,7 @@ def reconcile_many(
     """
     stacked, names, sources = _stack(groups)
     if stacked is None:
-        return pl.DataFrame(schema=CANDLE_OUT), pl.DataFrame(schema=PROVENANCE_SCHEMA), []
+        return pl.DataFrame(schema=CANDLE_SCHEMA), pl.DataFrame(schema=PROVENANCE_SCHEMA), []
     bar = ["gid", "timestamp"]
     # no median (every source lacks a usable close) is not a disagreement: the quality gate judges such bars
     deviation = ((pl.col("close") / pl.col("median") - 1).abs() * 10_000).fill_nan(0.0)
@@ -113,7 +109,7 @@ def _stack(
     primary: list[np.ndarray] = []
     for g, ((_, _, first), windows) in enumerate(groups):
         for source, window in windows.items():
-            rows = window if isinstance(window, np.ndarray) else window.select(CANDLE_COLUMNS).to_numpy()
+            rows = window if isinstance(window, np.ndarray) else window.select(OHLCV_COLUMNS).to_numpy()
             k = source_ids.setdefault(source, len(source_ids))
             blocks.append(rows)
             gid.append(np.full(len(rows), g, np.int32))
@@ -130,7 +126,7 @@ def _stack(
     if not blocks:
         return None, names, sources
     data = np.concatenate(blocks)
-    columns = {name: data[:, i] for i, name in enumerate(CANDLE_COLUMNS)}
+    columns = {name: data[:, i] for i, name in enumerate(OHLCV_COLUMNS)}
     columns["timestamp"] = data[:, 0].astype(np.int64)
     stacked = pl.DataFrame(
         {"gid": np.concatenate(gid), "sid": np.concatenate(sid), "is_primary": np.concatenate(primary), **columns}

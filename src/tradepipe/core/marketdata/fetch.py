@@ -23,19 +23,8 @@ from tradepipe.core.marketdata.breaker import SourceStats
 from tradepipe.core.marketdata.cache import WindowCache
 from tradepipe.core.marketdata.consensus import ConsensusFinding, ConsensusPolicy, reconcile_many
 from tradepipe.core.marketdata.router import SourceRouter
+from tradepipe.core.marketdata.schema import CANDLE_SCHEMA, OHLCV_COLUMNS
 from tradepipe.domain.market import Batch, DatasetRef, UniverseEntry
-
-CANDLE_SCHEMA: dict[str, pl.DataType] = {
-    "venue": pl.String(),
-    "symbol": pl.String(),
-    "timestamp": pl.Int64(),
-    "open": pl.Float64(),
-    "high": pl.Float64(),
-    "low": pl.Float64(),
-    "close": pl.Float64(),
-    "volume": pl.Float64(),
-}
-OHLCV_COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
 
 
 class CandleStore(Protocol):

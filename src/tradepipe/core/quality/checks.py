@@ -16,30 +16,21 @@ from collections.abc import Mapping
 import polars as pl
 
 from tradepipe.clock import timeframe_ms
+from tradepipe.core.marketdata.schema import CANDLE_SCHEMA
 from tradepipe.core.quality.score import QualityRules, judge
 from tradepipe.domain.quality import QualityIssue, QualityReport
 
-CANDLE_COLUMNS: dict[str, type[pl.DataType]] = {
-    "venue": pl.String,
-    "symbol": pl.String,
-    "timestamp": pl.Int64,
-    "open": pl.Float64,
-    "high": pl.Float64,
-    "low": pl.Float64,
-    "close": pl.Float64,
-    "volume": pl.Float64,
-}
 MAD_TO_SIGMA = 1.4826  # MAD of a normal sample × this = its standard deviation
 MIN_MAD = 1e-12  # a flat series has MAD 0: any move in it counts as a spike
 
 
 def schema_problem(frame: pl.DataFrame) -> str | None:
     """Why ``frame`` is not a candle batch (missing column, wrong type, null key), or None."""
-    for name, dtype in CANDLE_COLUMNS.items():
+    for name, dtype in CANDLE_SCHEMA.items():
         if name not in frame.schema:
             return f"column {name!r} is missing (columns: {list(frame.columns)})"
-        if not isinstance(frame.schema[name], dtype):
-            return f"column {name!r} has type {frame.schema[name]}, expected {dtype.__name__}"
+        if frame.schema[name] != dtype:
+            return f"column {name!r} has type {frame.schema[name]}, expected {dtype}"
     for name in ("venue", "symbol", "timestamp"):  # the keys of every check: a null key cannot be judged
         if nulls := frame[name].null_count():
             return f"column {name!r} has {nulls} null values"

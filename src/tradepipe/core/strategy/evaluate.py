@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from tradepipe.core.marketdata.schema import CANDLE_SCHEMA
 from tradepipe.core.strategy.cache import EvaluationCache
 from tradepipe.core.strategy.engine import EngineSpec, SymbolCandles, evaluate_symbols
 from tradepipe.domain.strategy import Decision, Direction
@@ -20,16 +21,6 @@ from tradepipe.errors import DataQualityError
 
 logger = logging.getLogger(__name__)
 
-CANDLE_SCHEMA: dict[str, type[pl.DataType]] = {
-    "venue": pl.String,
-    "symbol": pl.String,
-    "timestamp": pl.Int64,
-    "open": pl.Float64,
-    "high": pl.Float64,
-    "low": pl.Float64,
-    "close": pl.Float64,
-    "volume": pl.Float64,
-}
 PRICE_COLUMNS = ("open", "high", "low", "close")
 
 
