@@ -16,12 +16,11 @@ from tradepipe.core.execution import lookup
 from tradepipe.core.execution.ids import derived_id
 from tradepipe.core.execution.journal import Journal
 from tradepipe.core.execution.pacing import ExecutionPolicy, Pacer
-from tradepipe.core.execution.placement import send, submitted
+from tradepipe.core.execution.placement import deny, send, submitted
 from tradepipe.core.execution.report import ExecutionReport
 from tradepipe.core.execution.routing import estimate
-from tradepipe.core.execution.states import fold
 from tradepipe.core.ports import VenueGateway
-from tradepipe.domain.orders import EventKind, OrderIntent, OrderStatus, TrackedOrder
+from tradepipe.domain.orders import OrderIntent, OrderStatus, TrackedOrder
 from tradepipe.errors import TransientVenueError, VenueRejected
 
 PENDING = frozenset({OrderStatus.SUBMITTED, OrderStatus.UNKNOWN, OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED})
@@ -95,10 +94,12 @@ def _commit(
     if ok:
         return submitted(intent, arrival)
     order = TrackedOrder(intent=intent, status=OrderStatus.INITIALIZED, arrival_price=arrival)
-    detail = f"slippage guard: expected {expected:.1f} bps on the AMM curve > {policy.max_slippage_bps:g} bps"
-    _, events = fold(order, [(EventKind.CANCELED, detail, None)])
-    journal.record(intent.client_order_id, events)
-    report.denied.append((intent.client_order_id, detail))
+    deny(
+        order,
+        f"slippage guard: expected {expected:.1f} bps on the AMM curve > {policy.max_slippage_bps:g} bps",
+        journal,
+        report,
+    )
     return None
 
 

@@ -71,10 +71,7 @@ def execute_intents(
             break
         log.info("round %d: %d order(s) rate limited; backing off", round_ + 1, len(queue))
     for order in queue:
-        detail = f"withdrawn: still rate limited after {policy.rate_limit_rounds} round(s)"
-        _, events = fold(order, [(E.CANCELED, detail, None)])
-        journal.record(order.client_order_id, events)
-        report.denied.append((order.client_order_id, detail))
+        deny(order, f"withdrawn: still rate limited after {policy.rate_limit_rounds} round(s)", journal, report)
     return report
 
 
@@ -121,10 +118,7 @@ def _commit(
         intent = guarded.intent or intent
         if guarded.intent is None:
             if journal.add_intent(intent, route=note, arrival_price=est.mid if est else None):
-                order = _tracked(intent, est.mid if est else None)
-                _, events = fold(order, [(E.CANCELED, guarded.note, None)])
-                journal.record(intent.client_order_id, events)
-                report.denied.append((intent.client_order_id, guarded.note))
+                deny(_tracked(intent, est.mid if est else None), guarded.note, journal, report)
             return None
     emulated = intent.order_type is OrderType.STOP_LOSS and not gateway.capabilities.supports_stop_orders
     arrival = est.mid if est else None
@@ -147,6 +141,13 @@ def _commit(
 
 def _tracked(intent: OrderIntent, arrival: Decimal | None) -> TrackedOrder:
     return TrackedOrder(intent=intent, status=OrderStatus.INITIALIZED, arrival_price=arrival)
+
+
+def deny(order: TrackedOrder, detail: str, journal: Journal, report: ExecutionReport) -> None:
+    """Cancel an order that was never sent (guard, give-up) and record why it was denied."""
+    _, events = fold(order, [(E.CANCELED, detail, None)])
+    journal.record(order.client_order_id, events)
+    report.denied.append((order.client_order_id, detail))
 
 
 def submitted(intent: OrderIntent, arrival: Decimal | None) -> TrackedOrder:
