@@ -303,20 +303,42 @@ def bbands_into(
         zscore[i] = (x[i] - mid) / sd if sd > 0 else 0.0
 
 
+@njit(cache=True, inline="always")
+def max_index(x: np.ndarray, best: int, i: int, n: int) -> int:
+    """Index of the maximum of ``x[i-n+1 : i+1]`` given the previous bar's (TA-Lib's MAX: the latest tie wins);
+    rescans only when the previous maximum left the window."""
+    start = i - n + 1
+    if best < start:
+        best = start
+        for j in range(start + 1, i + 1):
+            if x[j] >= x[best]:
+                best = j
+    elif x[i] >= x[best]:
+        best = i
+    return best
+
+
+@njit(cache=True, inline="always")
+def min_index(x: np.ndarray, best: int, i: int, n: int) -> int:
+    """``max_index`` for the minimum (TA-Lib MIN)."""
+    start = i - n + 1
+    if best < start:
+        best = start
+        for j in range(start + 1, i + 1):
+            if x[j] <= x[best]:
+                best = j
+    elif x[i] <= x[best]:
+        best = i
+    return best
+
+
 @njit(cache=True)
 def highest_into(x: np.ndarray, n: int, out: np.ndarray) -> None:
     """Rolling maximum over ``n`` bars (TA-Lib MAX), tracking the index of the current maximum."""
     nan_prefix(out, n - 1)
     best = -1
     for i in range(n - 1, x.size):
-        start = i - n + 1
-        if best < start:
-            best = start
-            for j in range(start + 1, i + 1):
-                if x[j] >= x[best]:
-                    best = j
-        elif x[i] >= x[best]:
-            best = i
+        best = max_index(x, best, i, n)
         out[i] = x[best]
 
 
@@ -326,14 +348,7 @@ def lowest_into(x: np.ndarray, n: int, out: np.ndarray) -> None:
     nan_prefix(out, n - 1)
     best = -1
     for i in range(n - 1, x.size):
-        start = i - n + 1
-        if best < start:
-            best = start
-            for j in range(start + 1, i + 1):
-                if x[j] <= x[best]:
-                    best = j
-        elif x[i] <= x[best]:
-            best = i
+        best = min_index(x, best, i, n)
         out[i] = x[best]
 
 
@@ -345,21 +360,8 @@ def donchian_into(h: np.ndarray, lo: np.ndarray, n: int, upper: np.ndarray, lowe
     hi = -1
     lw = -1
     for i in range(n - 1, h.size):
-        start = i - n + 1
-        if hi < start:
-            hi = start
-            for j in range(start + 1, i + 1):
-                if h[j] >= h[hi]:
-                    hi = j
-        elif h[i] >= h[hi]:
-            hi = i
-        if lw < start:
-            lw = start
-            for j in range(start + 1, i + 1):
-                if lo[j] <= lo[lw]:
-                    lw = j
-        elif lo[i] <= lo[lw]:
-            lw = i
+        hi = max_index(h, hi, i, n)
+        lw = min_index(lo, lw, i, n)
         upper[i] = h[hi]
         lower[i] = lo[lw]
 
@@ -393,21 +395,8 @@ def stoch_into(
     hi = -1
     lw = -1
     for i in range(fastk - 1, size):
-        start = i - fastk + 1
-        if hi < start:
-            hi = start
-            for j in range(start + 1, i + 1):
-                if h[j] >= h[hi]:
-                    hi = j
-        elif h[i] >= h[hi]:
-            hi = i
-        if lw < start:
-            lw = start
-            for j in range(start + 1, i + 1):
-                if lo[j] <= lo[lw]:
-                    lw = j
-        elif lo[i] <= lo[lw]:
-            lw = i
+        hi = max_index(h, hi, i, fastk)
+        lw = min_index(lo, lw, i, fastk)
         diff = h[hi] - lo[lw]
         fast = 100.0 * (c[i] - lo[lw]) / diff if diff != 0.0 else 0.0
         n_fast = i - fastk + 2  # raw %K values so far, this one included
