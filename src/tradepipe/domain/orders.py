@@ -149,6 +149,7 @@ class TrackedOrder:
     emulated: bool = False  # a stop we hold locally and send as a market order when triggered
     arrival_price: Decimal | None = None  # the book's mid when we decided to send: realised slippage is vs this
     updated_ms: int | None = None  # wall-clock time of the last recorded change (epoch ms)
+    previous_status: OrderStatus | None = None  # while CANCEL_PENDING: where a rejected cancel returns it to
 
     @property
     def client_order_id(self) -> str:

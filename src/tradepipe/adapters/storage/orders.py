@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from tradepipe.adapters.crash import crash_point
 from tradepipe.adapters.storage import tables as t
 from tradepipe.adapters.storage.rows import dec, intent_from_row
-from tradepipe.core.execution.states import venue_events
+from tradepipe.core.execution.states import status_before_cancel, venue_events
 from tradepipe.domain.orders import (
     TERMINAL_STATUSES,
     EventKind,
@@ -327,6 +327,7 @@ def _tracked(conn: Connection, where: Any) -> list[TrackedOrder]:
             select(f.client_order_id, f.trade_id, f.amount).where(f.client_order_id.in_(ids[chunk : chunk + 500]))
         ):
             fills.setdefault(fr.client_order_id, []).append((fr.trade_id, Decimal(fr.amount)))
+    previous = _status_before_cancel(conn, [r.client_order_id for r in rows if r.status == OrderStatus.CANCEL_PENDING])
     out = []
     for r in rows:
         mine = fills.get(r.client_order_id, [])
@@ -344,9 +345,23 @@ def _tracked(conn: Connection, where: Any) -> list[TrackedOrder]:
                 emulated=bool(r.emulated),
                 arrival_price=dec(r.arrival_price),
                 updated_ms=_epoch_ms(r.updated_at or r.created_at),
+                previous_status=previous.get(r.client_order_id),
             )
         )
     return out
+
+
+def _status_before_cancel(conn: Connection, ids: list[str]) -> dict[str, OrderStatus | None]:
+    """For orders in CANCEL_PENDING: the status a rejected cancel returns them to, replayed from their events."""
+    e = t.order_events.c
+    events: dict[str, list[OrderEvent]] = {}
+    for chunk in range(0, len(ids), 500):
+        query = select(e.client_order_id, e.kind, e.status).where(e.client_order_id.in_(ids[chunk : chunk + 500]))
+        for r in conn.execute(query.order_by(e.client_order_id, e.seq)):
+            events.setdefault(r.client_order_id, []).append(
+                OrderEvent(r.client_order_id, EventKind(r.kind), OrderStatus(r.status))
+            )
+    return {cid: status_before_cancel(evs) for cid, evs in events.items()}
 
 
 def _epoch_ms(value: datetime | None) -> int | None:
