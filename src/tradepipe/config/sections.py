@@ -327,7 +327,7 @@ class ExecutionSection(Section):
     read_backoff_s: float = Field(0.05, ge=0, le=60, description="first backoff between read tries (doubles)")
     rate_limit_backoff_s: float = Field(0.5, ge=0, le=600, description="first per-venue backoff after a 429")
     rate_limit_max_backoff_s: float = Field(8.0, ge=0, le=3_600)
-    rate_limit_rounds: int = Field(4, ge=1, le=50, description="send rounds for rate-limited orders, then withdraw")
+    rate_limit_rounds: int = Field(4, ge=1, le=50, description="send rounds for rate-limited orders, then deny")
     resize_on_insufficient_funds: bool = Field(True, description="re-size once from a fresh balance")
     not_found_grace_s: float = Field(
         0.0, ge=0, le=86_400, description="an order a venue does not show is closed as never taken only after this"

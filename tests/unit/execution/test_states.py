@@ -38,7 +38,7 @@ D = Decimal
 
 # The table written out again by hand, as the design says it: a change to TRANSITIONS must change this too.
 EXPECTED = {
-    S.INITIALIZED: {E.SUBMITTED: S.SUBMITTED, E.CANCELED: S.CANCELED, E.NOT_FOUND: S.CANCELED},
+    S.INITIALIZED: {E.SUBMITTED: S.SUBMITTED, E.CANCELED: S.CANCELED, E.NOT_FOUND: S.CANCELED, E.DENIED: S.DENIED},
     S.SUBMITTED: {
         E.DEFERRED: S.INITIALIZED,
         E.TIMED_OUT: S.UNKNOWN,
@@ -127,6 +127,13 @@ def test_terminal_statuses_have_no_way_out_and_every_other_status_reaches_one() 
 def test_nothing_goes_back_to_submitted_without_a_rate_limit_and_unknown_only_from_a_timeout() -> None:
     assert [k for (s, k), n in TRANSITIONS.items() if n is S.INITIALIZED] == [E.DEFERRED]
     assert [(s, k) for (s, k), n in TRANSITIONS.items() if n is S.UNKNOWN] == [(S.SUBMITTED, E.TIMED_OUT)]
+
+
+def test_only_an_order_never_sent_can_be_denied_and_denied_is_final() -> None:
+    assert [(s, k) for (s, k), n in TRANSITIONS.items() if n is S.DENIED] == [(S.INITIALIZED, E.DENIED)]
+    assert S.DENIED in TERMINAL_STATUSES
+    order = apply(tracked(), event(tracked(), E.DENIED, "slippage guard: 80 bps > 20 bps"))
+    assert order.is_terminal and order.reason == "slippage guard: 80 bps > 20 bps"
 
 
 def test_apply_refuses_an_event_whose_status_disagrees_with_the_table() -> None:

@@ -34,6 +34,7 @@ TRANSITIONS: Mapping[tuple[OrderStatus, EventKind], OrderStatus | Previous] = Ma
         # sending
         (S.INITIALIZED, E.SUBMITTED): S.SUBMITTED,
         (S.INITIALIZED, E.CANCELED): S.CANCELED,  # withdrawn before it was sent (stale, emulated stop disarmed)
+        (S.INITIALIZED, E.DENIED): S.DENIED,  # refused before it was sent (slippage guard, rate-limit give-up)
         (S.INITIALIZED, E.NOT_FOUND): S.CANCELED,  # a crash before the send: the venue never saw it
         (S.SUBMITTED, E.DEFERRED): S.INITIALIZED,  # rate limited: not taken, may be sent again
         (S.SUBMITTED, E.TIMED_OUT): S.UNKNOWN,
@@ -124,7 +125,9 @@ def apply(order: TrackedOrder, event: OrderEvent) -> TrackedOrder:
     )
 
 
-_REASONED = frozenset({E.REJECTED, E.NOT_FOUND, E.CANCELED, E.EXPIRED, E.CANCEL_REJECTED, E.DEFERRED, E.TIMED_OUT})
+_REASONED = frozenset(
+    {E.DENIED, E.REJECTED, E.NOT_FOUND, E.CANCELED, E.EXPIRED, E.CANCEL_REJECTED, E.DEFERRED, E.TIMED_OUT}
+)
 
 
 def event(order: TrackedOrder, kind: EventKind, detail: str = "", fill: Fill | None = None) -> OrderEvent:
