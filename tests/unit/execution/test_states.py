@@ -141,6 +141,13 @@ def test_apply_refuses_an_event_whose_status_disagrees_with_the_table() -> None:
         apply(tracked(), OrderEvent("c1", E.SUBMITTED, S.ACCEPTED))
 
 
+def test_apply_refuses_another_orders_event_even_when_the_edge_is_legal() -> None:
+    legal = event(tracked(), E.SUBMITTED)
+    with pytest.raises(InvalidTransition, match="'c2' applied to order 'c1'"):
+        apply(tracked(), OrderEvent("c2", legal.kind, legal.status, "attempt 1"))
+    assert apply(tracked(), legal).status is S.SUBMITTED
+
+
 def fill(tid: str, amount: str, ts: int = 1) -> Fill:
     return Fill("v", tid, "o1", "c1", "ABC/USDT", Side.BUY, D(amount), D("10"), D("0.01"), "USDT", ts)
 

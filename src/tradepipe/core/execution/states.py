@@ -110,7 +110,9 @@ def status_before_cancel(events: Sequence[OrderEvent]) -> OrderStatus | None:
 
 
 def apply(order: TrackedOrder, event: OrderEvent) -> TrackedOrder:
-    """The order after ``event``; raises ``InvalidTransition`` for an edge the table lacks or a mismatched status."""
+    """The order after ``event``; ``InvalidTransition`` for another order's event, a missing edge or a wrong status."""
+    if event.client_order_id != order.client_order_id:
+        raise InvalidTransition(f"event for {event.client_order_id!r} applied to order {order.client_order_id!r}")
     status = next_status(order.status, event.kind, order.previous_status)
     if event.status is not status:
         raise InvalidTransition(f"event {event.kind.value!r} from {order.status.value!r} leads to {status.value!r}")
