@@ -286,7 +286,7 @@ ExitRuleName = Literal["stop_loss", "take_profit", "trailing_stop", "ladder", "t
 
 
 class ExitsSection(Section):
-    """Exit rules stage 7 applies to open positions, in this order (registry: ``core.positions.exits``)."""
+    """Exit rules stage 7 applies to open positions, in this order (registry: ``core.positions.rules.REGISTRY``)."""
 
     rules: tuple[ExitRuleName, ...] = ("stop_loss", "take_profit", "trailing_stop")
     trailing_activation_pct: float = Field(0.02, ge=0, description="gain over entry before the trail starts")
