@@ -63,6 +63,16 @@ class DataQualityError(HaltError):
     """Input data cannot be trusted (a corrupt file, an impossible candle)."""
 
 
+class CorruptData(DataQualityError):
+    """A stored file of one (venue, symbol) cannot be read; it was moved aside. Quarantine that symbol only."""
+
+    def __init__(self, venue: str, symbol: str, detail: str) -> None:
+        super().__init__(f"{venue} {symbol}: {detail}")
+        self.venue = venue
+        self.symbol = symbol
+        self.detail = detail
+
+
 class ReconciliationError(HaltError):
     """The ledger and a wallet disagree beyond what the policy can resolve."""
 

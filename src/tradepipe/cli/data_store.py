@@ -96,6 +96,8 @@ def download(
     )
     for source, calls, error_rate, state in report.sources:
         console.print(f"  {source}: {calls} calls, error rate {error_rate:.0%}, {state}")
+    for _, _, reason in report.corrupt:
+        console.print(f"  [yellow]corrupt file set aside, symbol quarantined:[/] {reason}")
 
 
 def list_(

@@ -90,6 +90,7 @@ def gate(
         findings = {**consensus_findings(fetched), **(consensus or {})}
         for result in fetched:
             reports += [quality.missing_report(v, s, why, rules) for v, s, why in result.missing]
+            reports += [quality.corrupt_report(v, s, why, rules) for v, s, why in result.corrupt]
             frame, batch_reports = _first_tier(settings, ctx, result.ref, rules, findings)
             reports += batch_reports
             if frame is not None and frame.height:

@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tradepipe import wiring
+from tradepipe.adapters.storage.candles import ParquetCandleStore
 from tradepipe.cli import app
 from tradepipe.cli.data_store import summary_frame
 from tradepipe.config import Settings
 from tradepipe.errors import ConfigurationError
-from tradepipe.stages import discover, market_sources
+from tradepipe.stages import data_refresh, discover, market_sources
 from tradepipe.wiring import first_as_of_ms, gateways
 
 runner = CliRunner()
@@ -77,3 +79,20 @@ def test_router_config_is_validated_and_keeps_breakers_across_cycles(tmp_path: P
     bad = Settings(state_dir=tmp_path, marketdata={"fallback_sources": ["binance"]})
     with pytest.raises(ConfigurationError, match=r"marketdata\.fallback_sources: unknown source"):
         market_sources.router(bad, gateways(bad, as_of))
+
+
+def test_refresh_sets_a_truncated_file_aside_quarantines_the_symbol_and_refetches(tmp_path: Path) -> None:
+    settings = Settings(state_dir=tmp_path / "state")
+    end = first_as_of_ms(settings)
+    data_refresh.refresh(settings, symbols=["BTC/USDT", "ETH/USDT"], bars=50, end_ms=end)
+    store = wiring.store(settings)
+    (part,) = store.partition("sim-alpha", "BTC/USDT", "1h").glob("part-*.parquet")
+    part.write_bytes(part.read_bytes()[:150])
+    market_sources.window_cache.cache_clear()  # a new process reads the history from disk
+    report = data_refresh.refresh(settings, symbols=["BTC/USDT", "ETH/USDT"], bars=50, end_ms=end + 3_600_000)
+    assert [c[:2] for c in report.corrupt] == [("sim-alpha", "BTC/USDT")] and part.name in report.corrupt[0][2]
+    assert report.as_dict()["corrupt"] == [list(report.corrupt[0])]
+    assert ParquetCandleStore(store.root).read("sim-alpha", "BTC/USDT", "1h").height == 50  # re-fetched whole
+    assert {(e.venue, e.symbol, e.check) for e in wiring.quality_store(settings).open_quarantine()} == {
+        ("sim-alpha", "BTC/USDT", "corrupt_file")
+    }
