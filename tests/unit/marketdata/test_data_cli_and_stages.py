@@ -96,3 +96,20 @@ def test_refresh_sets_a_truncated_file_aside_quarantines_the_symbol_and_refetche
     assert {(e.venue, e.symbol, e.check) for e in wiring.quality_store(settings).open_quarantine()} == {
         ("sim-alpha", "BTC/USDT", "corrupt_file")
     }
+
+
+def test_data_show_and_list_report_a_corrupt_file_without_a_traceback(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    got = runner.invoke(app, ["data", "download", "BTC/USDT", "ETH/USDT", "--venue", "sim-alpha", "--bars", "20",
+                              "-c", str(cfg)])  # fmt: skip
+    assert got.exit_code == 0, got.output
+    store = wiring.store(Settings(state_dir=tmp_path / "state"))
+    for symbol in ("BTC/USDT", "ETH/USDT"):
+        (part,) = store.partition("sim-alpha", symbol, "1h").glob("part-*.parquet")
+        part.write_bytes(b"torn")
+    shown = runner.invoke(app, ["data", "show", "sim-alpha", "BTC/USDT", "-c", str(cfg)])
+    assert shown.exit_code == 1 and isinstance(shown.exception, SystemExit)  # a clean exit, no traceback
+    assert "corrupt file set aside" in shown.output
+    listed = runner.invoke(app, ["data", "list", "-c", str(cfg)])
+    assert listed.exit_code == 0 and "ETH/USDT" in listed.output and "corrupt file set aside" in listed.output
+    assert "the candle store is empty" in listed.output  # both partitions were emptied, nothing left to list
