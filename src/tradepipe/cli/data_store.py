@@ -19,7 +19,7 @@ from tradepipe.cli.common import ConfigOption, console, err_console, load_or_exi
 from tradepipe.clock import timeframe_ms
 from tradepipe.config import Settings
 from tradepipe.core.ports import VenueGateway
-from tradepipe.errors import CorruptData, TradepipeError
+from tradepipe.errors import CorruptData, TradepipeError, UnsafeName
 
 TimeframeOption = Annotated[
     str | None, typer.Option("--timeframe", "-t", help="Bar size (default: marketdata.timeframe).")
@@ -152,6 +152,9 @@ def show(
     except CorruptData as exc:
         err_console.print(f"[bold red]error:[/] corrupt file set aside (the next download re-fetches it): {exc}")
         raise typer.Exit(code=1) from None
+    except UnsafeName as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(code=2) from None
     if frame.is_empty():
         err_console.print(f"[bold red]error:[/] no {tf} candles stored for {venue} {symbol}")
         raise typer.Exit(code=1)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tradepipe import wiring
-from tradepipe.clock import timeframe_ms
+from tradepipe.clock import TIMEFRAME_MS, timeframe_ms
 from tradepipe.config import Settings
 from tradepipe.core.marketdata.fetch import candle_rows
 from tradepipe.core.marketdata.router import SourceRouter
@@ -61,6 +61,8 @@ def refresh(
     ``ConfigurationError`` naming ``symbols``.
     """
     tf = timeframe or settings.marketdata.timeframe
+    if tf not in TIMEFRAME_MS:
+        raise ConfigurationError(f"timeframe: {tf!r} is not a timeframe; allowed: {', '.join(TIMEFRAME_MS)}")
     end = wiring.first_as_of_ms(settings) if end_ms is None else end_ms
     gateways = gateways if gateways is not None else wiring.gateways(settings, end)
     router = market_sources.router(settings, gateways)

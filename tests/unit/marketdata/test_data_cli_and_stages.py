@@ -113,3 +113,12 @@ def test_data_show_and_list_report_a_corrupt_file_without_a_traceback(tmp_path: 
     listed = runner.invoke(app, ["data", "list", "-c", str(cfg)])
     assert listed.exit_code == 0 and "ETH/USDT" in listed.output and "corrupt file set aside" in listed.output
     assert "the candle store is empty" in listed.output  # both partitions were emptied, nothing left to list
+
+
+def test_path_like_venue_or_timeframe_on_the_command_line_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    bad_tf = runner.invoke(app, ["data", "download", "BTC/USDT", "-v", "sim-alpha", "-t", "../../x", "-c", str(cfg)])
+    assert bad_tf.exit_code == 1 and "timeframe: '../../x' is not a timeframe" in bad_tf.output
+    shown = runner.invoke(app, ["data", "show", "../../etc", "BTC/USDT", "-t", "/tmp/x", "-c", str(cfg)])
+    assert shown.exit_code == 2 and "venue: '../../etc' cannot name a file or directory" in shown.output
+    assert not (tmp_path / "state" / "candles").exists() and not (tmp_path / "x").exists()

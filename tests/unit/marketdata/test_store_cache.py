@@ -15,7 +15,7 @@ from tradepipe.adapters.storage.cache import TtlCache
 from tradepipe.adapters.storage.candles import ParquetCandleStore, file_hash
 from tradepipe.core.marketdata import WindowCache, ttl_ms
 from tradepipe.core.marketdata.fetch import candle_rows
-from tradepipe.errors import CorruptData
+from tradepipe.errors import CorruptData, UnsafeName
 
 
 def rows(start: int, n: int, price: float = 100.0) -> pl.DataFrame:
@@ -162,3 +162,45 @@ def test_an_unreadable_view_sidecar_is_a_miss_and_the_view_is_rewritten(tmp_path
     assert store.find("k1") is None
     assert store.write("k1", frame, timeframe="1h", batch_index=0, as_of_ms=10 * HOUR) == ref
     assert store.find("k1") == ref
+
+
+@pytest.mark.parametrize(
+    ("venue", "symbol", "timeframe", "field"),
+    [
+        ("../../etc", "BTC/USDT", "1h", "venue"),
+        ("v", "BTC/USDT", "../../../outside", "timeframe"),
+        ("v", "BTC/USDT", "/tmp/outside", "timeframe"),
+        ("/tmp/outside", "BTC/USDT", "1h", "venue"),
+        ("v", "../../x", "1h", "symbol"),
+        ("v", "BTC/USDT", "..", "timeframe"),
+    ],
+)
+def test_path_names_outside_the_store_are_refused_and_nothing_is_written(
+    tmp_path: Path, venue: str, symbol: str, timeframe: str, field: str
+) -> None:
+    store = ParquetCandleStore(tmp_path / "state" / "candles")
+    for call in (
+        lambda: store.append(venue, symbol, timeframe, rows(0, 3)),
+        lambda: store.read(venue, symbol, timeframe),
+        lambda: store.compact(venue, symbol, timeframe),
+    ):
+        with pytest.raises(UnsafeName, match=rf"^{field}: "):
+            call()
+    frame = rows(0, 3).select(pl.lit(venue).alias("venue"), pl.lit(symbol).alias("symbol"), pl.all())
+    with pytest.raises(UnsafeName, match=r"^timeframe: "):
+        store.write("k1", frame, timeframe=timeframe if field == "timeframe" else "../x", batch_index=0, as_of_ms=1)
+    with pytest.raises(UnsafeName, match=r"^key: "):
+        store.write("../../k1", frame, timeframe="1h", batch_index=0, as_of_ms=1)
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    assert not Path("/tmp/outside").exists()
+
+
+def test_symbols_keep_their_encoding_and_a_slash_never_leaves_the_partition(tmp_path: Path) -> None:
+    store = ParquetCandleStore(tmp_path)
+    store.append("v", "BTC/USDT", "1h", rows(0, 3))
+    store.append("v", "x/../../y", "1h", rows(0, 3))  # every "/" is encoded: one harmless directory name
+    assert store.partition("v", "BTC/USDT", "1h") == tmp_path / "history" / "v" / "BTC-USDT" / "1h"
+    assert {p.relative_to(tmp_path).parts[:4] for p in tmp_path.rglob("*.parquet")} == {
+        ("history", "v", "BTC-USDT", "1h"),
+        ("history", "v", "x-..-..-y", "1h"),
+    }

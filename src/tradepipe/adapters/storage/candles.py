@@ -1,6 +1,7 @@
 """Parquet (zstd) candle store: per-source history partitioned by venue/symbol/timeframe, plus batch views.
 
-* History: ``history/<venue>/<BASE-QUOTE>/<timeframe>/part-<first_ts>-<last_ts>.parquet``. An append writes only
+* History: ``history/<venue>/<BASE-QUOTE>/<timeframe>/part-<first_ts>-<last_ts>.parquet`` (each name checked by
+  ``safe_path_component``: nothing is read or written outside the store). An append writes only
   the new candles as one part (write-then-rename, so a crash leaves the previous parts intact and at most an
   orphan temp file, ignored on read and removed on the next write); reads merge the parts, newest wins per
   timestamp. When a partition has more than ``max_parts`` parts they are compacted into one (written before the
@@ -25,7 +26,7 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
-from tradepipe.adapters.files import write_atomically
+from tradepipe.adapters.files import safe_path_component, write_atomically
 from tradepipe.core.marketdata.fetch import CANDLE_SCHEMA
 from tradepipe.domain.market import DatasetRef
 from tradepipe.errors import CorruptData
@@ -47,7 +48,14 @@ class ParquetCandleStore:
 
     # --- history -------------------------------------------------------------------
     def partition(self, venue: str, symbol: str, timeframe: str) -> Path:
-        return self.root / "history" / venue / symbol.replace("/", "-") / timeframe
+        """The partition's directory; every name is checked to be one safe component (``UnsafeName`` if not)."""
+        return (
+            self.root
+            / "history"
+            / safe_path_component("venue", venue)
+            / safe_path_component("symbol", symbol.replace("/", "-"))
+            / safe_path_component("timeframe", timeframe)
+        )
 
     def parts(self, venue: str, symbol: str, timeframe: str) -> list[tuple[int, int, Path]]:
         """(first_ts, last_ts, path) of every complete part, oldest first (listed once, then kept up to date)."""
@@ -165,11 +173,12 @@ class ParquetCandleStore:
 
     # --- batch views ----------------------------------------------------------------
     def _path(self, key: str, timeframe: str = "") -> Path:
-        return self.root / "ohlcv" / (timeframe or "any") / f"{key}.parquet"
+        tf = safe_path_component("timeframe", timeframe or "any")
+        return self.root / "ohlcv" / tf / f"{safe_path_component('key', key)}.parquet"
 
     def find(self, key: str) -> DatasetRef | None:
         """The view stored under ``key`` if it is whole; an unreadable sidecar counts as absent (rewritten)."""
-        for sidecar in (self.root / "ohlcv").glob(f"*/{key}.json"):
+        for sidecar in (self.root / "ohlcv").glob(f"*/{safe_path_component('key', key)}.json"):
             try:
                 data = json.loads(sidecar.read_text())
                 path = Path(data["path"])

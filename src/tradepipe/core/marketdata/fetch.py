@@ -27,7 +27,7 @@ from tradepipe.core.marketdata.consensus import ConsensusFinding, ConsensusPolic
 from tradepipe.core.marketdata.router import SourceRouter
 from tradepipe.core.marketdata.schema import CANDLE_SCHEMA, OHLCV_COLUMNS
 from tradepipe.domain.market import Batch, DatasetRef, UniverseEntry
-from tradepipe.errors import CorruptData
+from tradepipe.errors import CorruptData, UnsafeName
 
 
 class CandleStore(Protocol):
@@ -118,6 +118,9 @@ def fetch_batch(
             got = _windows(entry, router, cache, timeframe=timeframe, bars=bars, as_of_ms=as_of_ms, policy=policy)
         except CorruptData as exc:  # one symbol's bad file: quarantine it, the batch goes on
             corrupt.append((entry.venue, entry.symbol, str(exc)))
+            continue
+        except UnsafeName as exc:  # a name the store refuses as a path (e.g. a venue's odd symbol): skip it
+            missing.append((entry.venue, entry.symbol, str(exc)))
             continue
         if isinstance(got, str):
             missing.append((entry.venue, entry.symbol, got))
