@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from tradepipe import wiring
-from tradepipe.adapters.files import write_atomically
+from tradepipe.adapters.files import safe_path_component, write_atomically
 from tradepipe.adapters.quality.frames import ohlcv_frame, pool_facts_frame
 from tradepipe.adapters.storage.quality import GateRunRow
 from tradepipe.config import Settings
@@ -90,6 +90,7 @@ def gate(
         findings = {**consensus_findings(fetched), **(consensus or {})}
         for result in fetched:
             reports += [quality.missing_report(v, s, why, rules) for v, s, why in result.missing]
+            reports += [quality.corrupt_report(v, s, why, rules) for v, s, why in result.corrupt]
             frame, batch_reports = _first_tier(settings, ctx, result.ref, rules, findings)
             reports += batch_reports
             if frame is not None and frame.height:
@@ -218,7 +219,7 @@ def _quarantine_views(settings: Settings) -> tuple[QuarantineView, ...]:
 def _publish(settings: Settings, ctx: CycleContext, summary: GateSummary, blocked: set[Pair]) -> Path:
     """Write the HTML report (per run, and ``latest.html``) and store the run and its reports."""
     directory = Path(settings.state_dir).resolve() / "quality" / "reports"
-    path = directory / f"{ctx.run_id}.html"
+    path = directory / f"{safe_path_component('run_id', ctx.run_id)}.html"
     page = render_html(summary, settings.quality.worst_symbols)
     for target in (path, directory / "latest.html"):
         write_atomically(target, lambda tmp: tmp.write_text(page, encoding="utf-8"))

@@ -15,6 +15,7 @@ from tradepipe.adapters.storage.cache import TtlCache
 from tradepipe.adapters.storage.candles import ParquetCandleStore, file_hash
 from tradepipe.core.marketdata import WindowCache, ttl_ms
 from tradepipe.core.marketdata.fetch import candle_rows
+from tradepipe.errors import CorruptData, UnsafeName
 
 
 def rows(start: int, n: int, price: float = 100.0) -> pl.DataFrame:
@@ -126,3 +127,80 @@ def test_a_reader_survives_another_process_compacting_the_partition(tmp_path: Pa
     assert reader.read("v", "S/USDT", "1h").height == 3  # the reader has listed the partition
     writer.append("v", "S/USDT", "1h", rows(3 * HOUR, 2))  # the writer compacts: the listed part is gone
     assert reader.read("v", "S/USDT", "1h")["timestamp"].to_list() == [h * HOUR for h in range(5)]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not_parquet", "wrong_columns"])
+def test_an_unreadable_part_is_set_aside_and_later_parts_dropped_so_the_partition_heals(
+    tmp_path: Path, damage: str
+) -> None:
+    store = ParquetCandleStore(tmp_path, max_parts=10)
+    for start in (0, 10, 20):
+        store.append("v", "BTC/USDT", "1h", rows(start * HOUR, 10))
+    (_, first), (_, middle), (_, last) = ((p[0], p[2]) for p in store.parts("v", "BTC/USDT", "1h"))
+    if damage == "truncated":
+        middle.write_bytes(middle.read_bytes()[:100])
+    elif damage == "not_parquet":
+        middle.write_bytes(b"not a parquet file at all")
+    else:
+        pl.DataFrame({"timestamp": [10 * HOUR], "price": [1.0]}).write_parquet(middle)
+    fresh = ParquetCandleStore(tmp_path)
+    with pytest.raises(CorruptData, match=rf"v BTC/USDT: .*{middle.name}.*moved to {middle.name}\.corrupt-") as info:
+        fresh.read("v", "BTC/USDT", "1h")
+    assert (info.value.venue, info.value.symbol) == ("v", "BTC/USDT") and "1 later part(s) dropped" in str(info.value)
+    assert [p[2] for p in fresh.parts("v", "BTC/USDT", "1h")] == [first] and not last.exists()
+    assert len(list(middle.parent.glob(f"{middle.name}.corrupt-*"))) == 1  # kept for inspection, never read
+    assert fresh.last_timestamp("v", "BTC/USDT", "1h") == 9 * HOUR  # the next fetch resumes before the hole
+    assert fresh.read("v", "BTC/USDT", "1h").height == 10
+    assert ParquetCandleStore(tmp_path).history_stats()["files"] == 1
+
+
+def test_an_unreadable_view_sidecar_is_a_miss_and_the_view_is_rewritten(tmp_path: Path) -> None:
+    store = ParquetCandleStore(tmp_path)
+    frame = rows(0, 3).select(pl.lit("v").alias("venue"), pl.lit("S/USDT").alias("symbol"), pl.all())
+    ref = store.write("k1", frame, timeframe="1h", batch_index=0, as_of_ms=10 * HOUR)
+    Path(ref.path).with_suffix(".json").write_bytes(b'{"path": ')
+    assert store.find("k1") is None
+    assert store.write("k1", frame, timeframe="1h", batch_index=0, as_of_ms=10 * HOUR) == ref
+    assert store.find("k1") == ref
+
+
+@pytest.mark.parametrize(
+    ("venue", "symbol", "timeframe", "field"),
+    [
+        ("../../etc", "BTC/USDT", "1h", "venue"),
+        ("v", "BTC/USDT", "../../../outside", "timeframe"),
+        ("v", "BTC/USDT", "/tmp/outside", "timeframe"),
+        ("/tmp/outside", "BTC/USDT", "1h", "venue"),
+        ("v", "../../x", "1h", "symbol"),
+        ("v", "BTC/USDT", "..", "timeframe"),
+    ],
+)
+def test_path_names_outside_the_store_are_refused_and_nothing_is_written(
+    tmp_path: Path, venue: str, symbol: str, timeframe: str, field: str
+) -> None:
+    store = ParquetCandleStore(tmp_path / "state" / "candles")
+    for call in (
+        lambda: store.append(venue, symbol, timeframe, rows(0, 3)),
+        lambda: store.read(venue, symbol, timeframe),
+        lambda: store.compact(venue, symbol, timeframe),
+    ):
+        with pytest.raises(UnsafeName, match=rf"^{field}: "):
+            call()
+    frame = rows(0, 3).select(pl.lit(venue).alias("venue"), pl.lit(symbol).alias("symbol"), pl.all())
+    with pytest.raises(UnsafeName, match=r"^timeframe: "):
+        store.write("k1", frame, timeframe=timeframe if field == "timeframe" else "../x", batch_index=0, as_of_ms=1)
+    with pytest.raises(UnsafeName, match=r"^key: "):
+        store.write("../../k1", frame, timeframe="1h", batch_index=0, as_of_ms=1)
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    assert not Path("/tmp/outside").exists()
+
+
+def test_symbols_keep_their_encoding_and_a_slash_never_leaves_the_partition(tmp_path: Path) -> None:
+    store = ParquetCandleStore(tmp_path)
+    store.append("v", "BTC/USDT", "1h", rows(0, 3))
+    store.append("v", "x/../../y", "1h", rows(0, 3))  # every "/" is encoded: one harmless directory name
+    assert store.partition("v", "BTC/USDT", "1h") == tmp_path / "history" / "v" / "BTC-USDT" / "1h"
+    assert {p.relative_to(tmp_path).parts[:4] for p in tmp_path.rglob("*.parquet")} == {
+        ("history", "v", "BTC-USDT", "1h"),
+        ("history", "v", "x-..-..-y", "1h"),
+    }
