@@ -30,9 +30,9 @@ TOLERANCE = Decimal("1e-6")  # wallet Decimals vs ledger values that passed thro
 KNOWN_OPEN = {OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED}
 
 
-def run_harness(root: Path, kills: int, seed: int) -> list[dict[str, Any]]:
+def run_harness(root: Path, kills: int, seed: int, **options: Any) -> list[dict[str, Any]]:
     plan = root / "plan.json"
-    plan.write_text(json.dumps({"root": str(root), "kills": kills, "seed": seed}))
+    plan.write_text(json.dumps({"root": str(root), "kills": kills, "seed": seed, **options}))
     done = subprocess.run([sys.executable, str(DRIVER), str(plan)], capture_output=True, text=True, timeout=1_200)
     assert done.returncode == 0, done.stderr[-3000:]
     results = [json.loads(line) for line in (root / "results.jsonl").read_text().splitlines()]
@@ -150,6 +150,27 @@ def test_twenty_kill_points_lose_nothing_and_send_nothing_twice(tmp_path: Path) 
     check(results, tmp_path, 20)
     points = {sc["point"] for sc in results[1:]}
     assert len(points) == 6  # every kind of point was hit at least once
+
+
+FILL_KILLS = ("venue.after_save", "journal.fill_inserted")  # the venue filled it, the ledger did not hear
+
+
+@pytest.mark.timeout(240)
+def test_fills_imported_by_reconcile_after_a_kill_move_the_order_to_filled(tmp_path: Path) -> None:
+    """Killed once the venue has filled an order, restarted, reconciled first: the fills are imported and the
+    order follows them (FILLED through the state table, as events); none is left working at the ledger."""
+    kills = 10
+    results = run_harness(tmp_path, kills=kills, seed=3, points=list(FILL_KILLS), recovery="reconcile")
+    assert {sc["point"] for sc in results[1:]} == set(FILL_KILLS)
+    check(results, tmp_path, kills)
+    for sc in results[1:]:
+        ledger = Ledger(make_engine(f"sqlite:///{tmp_path / sc['name'] / 'ledger.db'}"))
+        try:
+            for order in _all_tracked(ledger):
+                if order.filled >= order.intent.amount:
+                    assert order.status is OrderStatus.FILLED, (sc, order.client_order_id, order.status)
+        finally:
+            ledger.engine.dispose()
 
 
 @pytest.mark.slow

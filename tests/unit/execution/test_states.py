@@ -14,6 +14,7 @@ from tradepipe.core.execution.states import (
     TRANSITIONS,
     apply,
     event,
+    fill_events,
     next_status,
     status_before_cancel,
     venue_events,
@@ -206,6 +207,36 @@ def test_a_fill_racing_the_cancel_moves_the_status_it_returns_to() -> None:
         (E.CANCEL_REJECTED, S.PARTIALLY_FILLED),
     ]
     assert order.status is S.PARTIALLY_FILLED
+
+
+def test_an_order_whose_fills_are_all_known_but_whose_status_lags_is_moved_to_filled() -> None:
+    """Fills booked without events (reconcile's import before it recorded any) left the order ACCEPTED."""
+    lagging = tracked(S.SUBMITTED)
+    lagging = TrackedOrder(intent=lagging.intent, status=S.SUBMITTED, filled=D("2"), trade_ids=frozenset({"t1"}))
+    order, events = venue_events(lagging, venue(S.FILLED, (fill("t1", "2"),)))
+    assert [e.kind for e in events] == [E.ACCEPTED, E.FILLED] and order.status is S.FILLED
+    assert "already in the ledger" in events[-1].detail and order.filled == D("2")
+    accepted = TrackedOrder(intent=lagging.intent, status=S.ACCEPTED, filled=D("2"), trade_ids=frozenset({"t1"}))
+    assert venue_events(accepted, venue(S.FILLED, (fill("t1", "2"),)))[0].status is S.FILLED
+
+
+@pytest.mark.parametrize("start", [S.INITIALIZED, S.SUBMITTED, S.UNKNOWN, S.ACCEPTED])
+def test_an_imported_fill_moves_the_order_through_the_table(start: OrderStatus) -> None:
+    order, events = fill_events(tracked(start), fill("t1", "0.5"), "imported")
+    assert order.status is S.PARTIALLY_FILLED and order.filled == D("0.5") and events[-1].trade_id == "t1"
+    order, more = fill_events(order, fill("t2", "1.5"), "imported")
+    assert [e.kind for e in more] == [E.FILLED] and (order.status, order.filled) == (S.FILLED, D("2"))
+    replay = tracked(start)
+    for e in events + more:
+        replay = apply(replay, e)
+    assert replay == order
+
+
+def test_an_imported_fill_after_the_order_ended_does_not_fit_the_table() -> None:
+    with pytest.raises(InvalidTransition):
+        fill_events(tracked(S.CANCELED), fill("t1", "0.5"), "imported")
+    pending, events = fill_events(tracked(S.CANCEL_PENDING), fill("t1", "0.5"), "imported")
+    assert [e.kind for e in events] == [E.PARTIALLY_FILLED] and pending.status is S.CANCEL_PENDING
 
 
 def test_event_helper_computes_the_status_and_rejects_illegal_kinds() -> None:

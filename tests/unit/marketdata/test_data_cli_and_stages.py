@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,21 @@ def test_discovery_attaches_new_pools_and_caches_tickers_in_sim_time(tmp_path: P
     assert snaps == again and cache.counters.hits == 2 and cache.counters.misses == 2  # one per venue
     discover.venue_snapshots(settings, as_of + 3_600_000)  # a bar later: the TTL (at most a bar) has run out
     assert cache.counters.misses == 4
+
+
+def test_a_wrong_shape_ticker_cache_file_is_refetched_not_fatal(tmp_path: Path) -> None:
+    settings = Settings(state_dir=tmp_path)
+    as_of = first_as_of_ms(settings)
+    snaps = discover.venue_snapshots(settings, as_of)
+    files = sorted((tmp_path / "cache" / "tickers").iterdir())
+    assert len(files) == 2  # one per venue
+    for f in files:
+        entry = json.loads(f.read_text())
+        f.write_text(json.dumps({**entry, "value": [{"venue": 1, "symbol": ["not", "a", "snapshot"]}]}))
+    market_sources.ticker_cache.cache_clear()  # a new process: only the disk entries are left
+    assert discover.venue_snapshots(settings, as_of) == snaps
+    assert market_sources.ticker_cache(settings).counters.discarded == 2
+    assert all(json.loads(f.read_text())["value"][0]["venue"] != 1 for f in files)  # rewritten by the refetch
 
 
 def test_router_config_is_validated_and_keeps_breakers_across_cycles(tmp_path: Path) -> None:

@@ -108,16 +108,7 @@ class OrderJournal:
         with self.engine.begin() as conn:
             i = t.order_intents.c
             row = conn.execute(select(t.order_intents).where(i.client_order_id == client_order_id)).one()
-            values: dict[str, Any] = {"updated_at": _now()}
-            if events:
-                seq = conn.execute(
-                    select(func.max(t.order_events.c.seq)).where(t.order_events.c.client_order_id == client_order_id)
-                ).scalar()
-                _insert_events(conn, client_order_id, events, start=(seq or 0) + 1)
-                values["status"] = events[-1].status.value
-                reasons = [e.detail for e in events if e.detail and e.kind not in _PLAIN]
-                if reasons:
-                    values["status_reason"] = reasons[-1]
+            values: dict[str, Any] = {"updated_at": _now(), **append_events(conn, client_order_id, events)}
             if attempts is not None:
                 values["attempts"] = attempts
             conn.execute(update(t.order_intents).where(i.client_order_id == client_order_id).values(**values))
@@ -192,14 +183,14 @@ class OrderJournal:
     # --- reads ------------------------------------------------------------------
     def tracked(self: Ledger, client_order_id: str) -> TrackedOrder | None:
         with self.engine.connect() as conn:
-            found = _tracked(conn, t.order_intents.c.client_order_id == client_order_id)
+            found = tracked_rows(conn, t.order_intents.c.client_order_id == client_order_id)
         return found[0] if found else None
 
     def open_orders(self: Ledger) -> list[TrackedOrder]:
         """This account's orders not in a terminal status, oldest first."""
         i = t.order_intents.c
         with self.engine.connect() as conn:
-            return _tracked(conn, i.status.in_(OPEN_STATUSES) & (i.account == self.account))
+            return tracked_rows(conn, i.status.in_(OPEN_STATUSES) & (i.account == self.account))
 
     def order_rows(self: Ledger, *, limit: int = 50, open_only: bool = False) -> list[dict[str, Any]]:
         """This account's newest orders for display: intent, status, reason, route, fills and realised slippage."""
@@ -290,6 +281,21 @@ def _intent_values(intent: OrderIntent) -> dict[str, Any]:
     }
 
 
+def append_events(conn: Connection, client_order_id: str, events: Sequence[OrderEvent]) -> dict[str, Any]:
+    """Store ``events`` after the order's last one; returns the intent row's new status (and reason) values."""
+    if not events:
+        return {}
+    seq = conn.execute(
+        select(func.max(t.order_events.c.seq)).where(t.order_events.c.client_order_id == client_order_id)
+    ).scalar()
+    _insert_events(conn, client_order_id, events, start=(seq or 0) + 1)
+    values = {"status": events[-1].status.value}
+    reasons = [e.detail for e in events if e.detail and e.kind not in _PLAIN]
+    if reasons:
+        values["status_reason"] = reasons[-1]
+    return values
+
+
 def _insert_events(conn: Connection, client_order_id: str, events: Sequence[OrderEvent], *, start: int) -> None:
     conn.execute(
         insert(t.order_events),
@@ -310,7 +316,7 @@ def _insert_events(conn: Connection, client_order_id: str, events: Sequence[Orde
     )
 
 
-def _tracked(conn: Connection, where: Any) -> list[TrackedOrder]:
+def tracked_rows(conn: Connection, where: Any) -> list[TrackedOrder]:
     i, o, f = t.order_intents.c, t.orders.c, t.fills.c
     rows = conn.execute(
         select(t.order_intents, o.order_id.label("venue_order_id"))

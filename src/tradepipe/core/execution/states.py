@@ -172,6 +172,7 @@ def venue_events(order: TrackedOrder, venue: Order) -> tuple[TrackedOrder, list[
         if venue.status is S.REJECTED:
             return fold(order, [*steps, (E.REJECTED, venue.reason or "rejected by the venue", None)])
         steps.append((E.ACCEPTED, "", None))
+        status = S.ACCEPTED
     filled = order.filled
     for fill in sorted(venue.fills, key=lambda f: (f.timestamp_ms, f.trade_id)):
         if fill.trade_id in order.trade_ids:
@@ -179,9 +180,30 @@ def venue_events(order: TrackedOrder, venue: Order) -> tuple[TrackedOrder, list[
         filled += fill.amount
         steps.append((E.FILLED if filled >= venue.amount else E.PARTIALLY_FILLED, "", fill))
     complete = filled >= venue.amount
+    if complete and status in _FILLABLE and not any(kind is E.FILLED for kind, _, _ in steps):
+        # every fill is booked already (imported by reconciliation without an event, before that was recorded)
+        steps.append((E.FILLED, f"{filled} of {venue.amount} filled: every fill already in the ledger", None))
     if status is S.CANCEL_PENDING and venue.status in (S.ACCEPTED, S.PARTIALLY_FILLED) and not complete:
         steps.append((E.CANCEL_REJECTED, "the venue still shows the order open", None))
     if not complete and venue.status in (S.CANCELED, S.EXPIRED):
         kind = E.CANCELED if venue.status is S.CANCELED else E.EXPIRED
         steps.append((kind, venue.reason or f"{venue.status.value} at the venue with {filled} filled", None))
+    return fold(order, steps)
+
+
+_FILLABLE = frozenset({S.ACCEPTED, S.PARTIALLY_FILLED, S.CANCEL_PENDING})
+
+
+def fill_events(order: TrackedOrder, fill: Fill, detail: str) -> tuple[TrackedOrder, list[OrderEvent]]:
+    """The events that take ``order`` to include ``fill`` (a venue trade booked without the venue's order report,
+    e.g. imported by reconciliation): a fill proves the venue took the order, so a SUBMITTED, UNKNOWN or even
+    INITIALIZED order is first ACCEPTED; then PARTIALLY_FILLED, or FILLED once the fills reach the order amount.
+    Raises ``InvalidTransition`` for an order already terminal (the caller books the fill alone)."""
+    steps: list[tuple[EventKind, str, Fill | None]] = []
+    if order.status is S.INITIALIZED:
+        steps.append((E.SUBMITTED, detail, None))
+    if order.status in (S.INITIALIZED, S.SUBMITTED, S.UNKNOWN):
+        steps.append((E.ACCEPTED, detail, None))
+    done = order.filled + fill.amount >= order.intent.amount
+    steps.append((E.FILLED if done else E.PARTIALLY_FILLED, detail, fill))
     return fold(order, steps)
