@@ -89,3 +89,47 @@ def test_invalid_toml_and_missing_file_are_clear(tmp_path: Path) -> None:
         load_settings(write(tmp_path, "[risk\n"))
     with pytest.raises(ConfigurationError, match="does not exist"):
         load_settings(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("[risk]\ntrade_size_pct = true\n", "risk.trade_size_pct"),
+        ("seed = true\n", "seed"),
+        ("[discovery]\nmax_symbols = false\n", "discovery.max_symbols"),
+        ("[exits]\nladder_levels_pct = [0.03, true]\n", "exits.ladder_levels_pct"),
+        ("[strategy.routes]\nranging = {momentum = true}\n", "strategy.routes"),
+        ("[sim]\nfail_first = {fetch_tickers = true}\n", "sim.fail_first"),
+    ],
+)
+def test_a_boolean_is_never_read_as_a_number(tmp_path: Path, text: str, field: str) -> None:
+    with pytest.raises(ConfigurationError, match="a boolean is not a number") as caught:
+        load_settings(write(tmp_path, text))
+    assert f"  {field}" in str(caught.value)
+
+
+def test_booleans_and_toml_integers_for_floats_still_load(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, "[risk]\nstop_loss_atr = 2\nallow_scale_in = true\n"))
+    assert settings.risk.stop_loss_atr == 2.0 and settings.risk.allow_scale_in is True
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("[reconcile]\ntolerance = inf\n", "reconcile.tolerance"),
+        ("[risk]\ntarget_volatility = nan\n", "risk.target_volatility"),
+        ("[strategy]\nmax_atr_pct = -inf\n", "strategy.max_atr_pct"),
+        ("[exits]\nladder_levels_pct = [0.03, inf]\n", "exits.ladder_levels_pct"),
+        ("[strategy.routes]\nranging = {momentum = nan}\n", "strategy.routes"),
+    ],
+)
+def test_infinite_and_nan_numbers_are_refused(tmp_path: Path, text: str, field: str) -> None:
+    with pytest.raises(ConfigurationError, match="finite number") as caught:
+        load_settings(write(tmp_path, text))
+    assert f"  {field}" in str(caught.value)
+
+
+def test_an_infinite_number_from_the_environment_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRADEPIPE_RECONCILE__TOLERANCE", "inf")
+    with pytest.raises(ConfigurationError, match=r"reconcile\.tolerance: Input should be a finite number"):
+        load_settings(write(tmp_path, ""))

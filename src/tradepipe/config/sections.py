@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 from itertools import pairwise
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from tradepipe.config.strict import no_bool_for_numbers
 from tradepipe.config.weights import NestedTable
 
 Timeframe = Literal["1m", "5m", "15m", "1h", "4h", "1d"]
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Unknown keys refused, frozen, finite numbers only, no boolean read as a number."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        return no_bool_for_numbers(cls.model_fields[str(info.field_name)].annotation, value)
 
 
 class SimSection(Section):

@@ -6,7 +6,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -31,6 +31,7 @@ from tradepipe.config.sections import (
     SniperSection,
     StrategySection,
 )
+from tradepipe.config.strict import no_bool_for_numbers
 
 TOML_DATA: ContextVar[dict[str, Any] | None] = ContextVar("TOML_DATA", default=None)
 
@@ -46,7 +47,9 @@ class _TomlDataSource(PydanticBaseSettingsSource):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TRADEPIPE_", env_nested_delimiter="__", extra="forbid", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="TRADEPIPE_", env_nested_delimiter="__", extra="forbid", frozen=True, allow_inf_nan=False
+    )
 
     mode: Literal["paper", "live"] = "paper"
     state_dir: Path = Path("state")
@@ -72,6 +75,11 @@ class Settings(BaseSettings):
     server: ServerSection = ServerSection()
     metrics: MetricsSection = MetricsSection()
     alerts: AlertsSection = AlertsSection()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        return no_bool_for_numbers(cls.model_fields[str(info.field_name)].annotation, value)
 
     @classmethod
     def settings_customise_sources(
