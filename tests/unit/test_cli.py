@@ -28,8 +28,12 @@ def test_help_lists_every_command_with_its_help() -> None:
         ("[risk]\nfoo = 1\n", "risk.foo"),
         ("seed = 'x'\n", "seed"),
         ("[discovery]\nbatch_size = 0\n", "discovery.batch_size"),
+        ("[sim]\nvenues = ['sim-alpha', 'sim-nowhere']\n", "sim.venues"),
+        ("[risk]\ntrade_size_pct = true\n", "risk.trade_size_pct"),
+        ("[reconcile]\ntolerance = inf\n", "reconcile.tolerance"),
+        ("[protections]\nenabled = ['nope']\n", "protections.enabled"),
     ],
-    ids=["unknown-key", "wrong-type", "out-of-range"],
+    ids=["unknown-key", "wrong-type", "out-of-range", "unknown-venue", "bool-for-number", "infinite", "unknown-plugin"],
 )
 def test_bad_config_exits_2_naming_the_field_and_writes_nothing(tmp_path: Path, text: str, field: str) -> None:
     state = tmp_path / "state"

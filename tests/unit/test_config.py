@@ -133,3 +133,33 @@ def test_an_infinite_number_from_the_environment_is_refused(tmp_path: Path, monk
     monkeypatch.setenv("TRADEPIPE_RECONCILE__TOLERANCE", "inf")
     with pytest.raises(ConfigurationError, match=r"reconcile\.tolerance: Input should be a finite number"):
         load_settings(write(tmp_path, ""))
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "allowed"),
+    [
+        ("[sim]\nvenues = ['sim-alpha', 'sim-nowhere']\n", "sim.venues.1", "'sim-alpha' or 'sim-beta'"),
+        ("[sim]\nvenues = []\n", "sim.venues", "at least 1 item"),
+        ("[marketdata]\nfallback_sources = ['binance']\n", "marketdata.fallback_sources", "unknown source(s)"),
+        ("[discovery]\nfilters = ['quote', 'vibes']\n", "discovery.filters.1", "'quote', 'blacklist'"),
+        ("[protections]\nenabled = ['nope']\n", "protections.enabled.0", "'cooldown', 'stoploss_guard'"),
+        ("[strategy]\nfilters = ['vibes']\n", "strategy.filters.0", "'min_score', 'cooldown' or 'top_n'"),
+        ("[strategy]\nregime_classifier = 'crystal_ball'\n", "strategy.regime_classifier", "'rules'"),
+        ("[strategy.routes]\nranging = {astrology = 1.0}\n", "strategy.routes", "unknown strategy ['astrology']"),
+        ("[strategy.routes]\nsideways = {momentum = 1.0}\n", "strategy.routes", "unknown regime 'sideways'"),
+        ("[strategy.routes]\nranging = {momentum = -1.0}\n", "strategy.routes", "weight must be >= 0"),
+        ("[strategy.params]\nastrology = {x = 1}\n", "strategy.params", "unknown strategy ['astrology']"),
+        ("[exits]\nrules = ['moon']\n", "exits.rules.0", "'stop_loss', 'take_profit'"),
+    ],
+)
+def test_every_referenced_name_exists_at_load(tmp_path: Path, text: str, field: str, allowed: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(write(tmp_path, text))
+    message = str(caught.value)
+    assert f"  {field}" in message
+    assert allowed in message
+
+
+def test_a_fallback_source_may_be_a_ccxt_source(tmp_path: Path) -> None:
+    text = "[marketdata]\nccxt_sources = ['binance']\nfallback_sources = ['binance', 'sim-beta']\n"
+    assert load_settings(write(tmp_path, text)).marketdata.fallback_sources == ("binance", "sim-beta")

@@ -55,6 +55,8 @@ def describe_errors(exc: ValidationError, file: Path | None) -> str:
         if error["type"] == "extra_forbidden":
             allowed = _allowed_keys(error["loc"])
             lines.append(f"  {field}: unknown key; allowed keys here: {', '.join(allowed)}")
+        elif not error["loc"]:  # a cross-field check: its message names the fields, the input is the whole file
+            lines.append(f"  {error['msg'].removeprefix('Value error, ')}")
         else:
             message = error["msg"].removeprefix("Value error, ")
             lines.append(f"  {field}: {message} (given: {given!r})")

@@ -98,6 +98,12 @@ class Settings(BaseSettings):
             raise ValueError("strategy.fast must be smaller than strategy.slow")
         if self.strategy.min_atr_pct >= self.strategy.max_atr_pct:
             raise ValueError("strategy.min_atr_pct must be smaller than strategy.max_atr_pct")
+        sources = {*self.sim.venues, *self.marketdata.ccxt_sources}
+        if unknown := sorted(set(self.marketdata.fallback_sources) - sources):
+            raise ValueError(
+                f"marketdata.fallback_sources: unknown source(s) {unknown}; "
+                f"allowed: sim.venues and marketdata.ccxt_sources, here {sorted(sources)}"
+            )
         if self.mode == "live" and not self.live.enabled:
             raise ValueError("mode = 'live' needs [live] enabled = true (an explicit opt-in)")
         return self
