@@ -163,3 +163,39 @@ def test_every_referenced_name_exists_at_load(tmp_path: Path, text: str, field: 
 def test_a_fallback_source_may_be_a_ccxt_source(tmp_path: Path) -> None:
     text = "[marketdata]\nccxt_sources = ['binance']\nfallback_sources = ['binance', 'sim-beta']\n"
     assert load_settings(write(tmp_path, text)).marketdata.fallback_sources == ("binance", "sim-beta")
+
+
+def test_a_config_that_is_not_utf8_or_not_a_file_names_the_file(tmp_path: Path) -> None:
+    latin = tmp_path / "latin1.toml"
+    latin.write_bytes("[paper]\nquote = 'EUR€'\n".encode("cp1252"))
+    with pytest.raises(ConfigurationError, match=rf"config file {latin} is not UTF-8 text"):
+        load_settings(latin)
+    with pytest.raises(ConfigurationError, match=rf"config file {tmp_path} cannot be read: .*directory"):
+        load_settings(tmp_path)
+
+
+def test_a_state_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("not a directory")
+    with pytest.raises(ConfigurationError, match=r"state_dir: .* is a file, not a directory"):
+        load_settings(write(tmp_path, f'state_dir = "{taken}"\n'))
+    with pytest.raises(ConfigurationError, match=r"state_dir: .* is a file, not a directory"):
+        load_settings(write(tmp_path, f'state_dir = "{taken / "below"}"\n'))
+
+
+def test_bad_json_in_an_environment_override_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRADEPIPE_SIM__VENUES", "[bad")
+    with pytest.raises(ConfigurationError, match=r"TRADEPIPE_SIM__VENUES \(sim\.venues\): not valid JSON"):
+        load_settings(write(tmp_path, ""))
+    monkeypatch.setenv("TRADEPIPE_SIM__VENUES", '["sim-beta"]')
+    assert load_settings(write(tmp_path, "")).sim.venues == ("sim-beta",)
+
+
+def test_bad_json_in_a_top_level_environment_override_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRADEPIPE_RISK", "{nope")
+    with pytest.raises(ConfigurationError, match=r"TRADEPIPE_RISK \(risk\): not valid JSON"):
+        load_settings(write(tmp_path, ""))

@@ -81,6 +81,15 @@ class Settings(BaseSettings):
     def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
         return no_bool_for_numbers(cls.model_fields[str(info.field_name)].annotation, value)
 
+    @field_validator("state_dir")
+    @classmethod
+    def _state_dir_is_a_directory(cls, path: Path) -> Path:
+        for part in (path, *path.parents):
+            if part.exists() and not part.is_dir():
+                where = "" if part == path else f" (in {path})"
+                raise ValueError(f"{part}{where} is a file, not a directory; point state_dir at a directory")
+        return path
+
     @classmethod
     def settings_customise_sources(
         cls,
