@@ -45,7 +45,8 @@ def test_a_cycle_stores_its_metrics_and_publishes_report_and_metrics_table(prefe
 
 
 def test_a_failed_cycle_records_metrics_and_raises_the_stage_failure_alert(prefect_api: None, tmp_path: Path) -> None:
-    settings = make_settings(tmp_path / "state", sim={"venues": ["sim-alpha", "sim-nowhere"]})
+    ok = make_settings(tmp_path / "state")  # load refuses an unknown venue; copied in, wiring still refuses it
+    settings = ok.model_copy(update={"sim": ok.sim.model_copy(update={"venues": ("sim-alpha", "sim-nowhere")})})
     with pytest.raises(ConfigurationError, match="sim-nowhere"):
         trading_cycle(settings=settings)
     with wiring.ledger(settings).engine.connect() as conn:

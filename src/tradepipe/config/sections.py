@@ -2,24 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import pairwise
-from typing import Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from tradepipe.config.names import (
+    CandidateFilterName,
+    ClassifierName,
+    ExitRuleName,
+    ProtectionName,
+    RegimeName,
+    SimVenue,
+    StrategyName,
+    UniverseFilterName,
+)
+from tradepipe.config.strict import no_bool_for_numbers
 from tradepipe.config.weights import NestedTable
 
 Timeframe = Literal["1m", "5m", "15m", "1h", "4h", "1d"]
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Unknown keys refused, frozen, finite numbers only, no boolean read as a number."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        return no_bool_for_numbers(cls.model_fields[str(info.field_name)].annotation, value)
 
 
 class SimSection(Section):
     """The built-in simulated market."""
 
-    venues: tuple[str, ...] = ("sim-alpha", "sim-beta")
+    venues: tuple[SimVenue, ...] = Field(("sim-alpha", "sim-beta"), min_length=1)
     bad_data_every: int = Field(25, ge=0, description="plant one bad candle in every Nth symbol (0 = none)")
     fail_first: tuple[tuple[str, int], ...] = Field(
         (),
@@ -53,7 +72,7 @@ class PaperSection(Section):
 class DiscoverySection(Section):
     """Stage 1: the filter chain (registered filters, applied in this order), ranking and batching."""
 
-    filters: tuple[str, ...] = Field(
+    filters: tuple[UniverseFilterName, ...] = Field(
         ("quote", "blacklist", "whitelist", "price", "volume", "spread", "age", "volatility"),
         description="filters applied in order; names from tradepipe.core.discovery.filters.FILTERS",
     )
@@ -132,7 +151,7 @@ class StrategySection(Section):
     atr_period: int = Field(14, ge=2)
     min_atr_pct: float = Field(0.002, ge=0, lt=1)
     max_atr_pct: float = Field(0.08, gt=0, lt=1)
-    regime_classifier: str = Field("rules", description="a name registered in core.strategy.regime.CLASSIFIERS")
+    regime_classifier: ClassifierName = Field("rules", description="registered in core.strategy.regime.CLASSIFIERS")
     routes: NestedTable = Field(
         {
             "trending_up": {"trend_following": 1.0, "momentum": 0.7, "breakout": 0.4},
@@ -149,13 +168,39 @@ class StrategySection(Section):
     params: NestedTable = Field((), description="strategy -> {parameter = value} overrides")
     agreement_weight: float = Field(0.5, ge=0, le=1, description="how much disagreement between strategies costs")
     regime_weight: float = Field(0.5, ge=0, le=1, description="how much a low regime confidence costs")
-    filters: tuple[str, ...] = Field(("min_score", "cooldown", "top_n"), description="candidate filters, in order")
+    filters: tuple[CandidateFilterName, ...] = Field(
+        ("min_score", "cooldown", "top_n"), description="candidate filters, in order"
+    )
     min_score: float = Field(0.05, ge=0, le=1)
     top_n: int = Field(20, ge=0, description="most candidates handed to risk per cycle (0 = no limit)")
     cooldown_cycles: int = Field(0, ge=0, description="cycles after an entry before the symbol is a candidate again")
     timeout_s: float = Field(1.0, gt=0, description="a strategy slower than this on a symbol is recorded as failed")
     cache: bool = Field(True, description="reuse results for unchanged candles (symbol:strategy:data:params)")
     cache_max_age_s: float = Field(86_400, gt=0, description="evaluation cache entries unused this long are deleted")
+
+    @field_validator("routes")
+    @classmethod
+    def _known_routes(cls, routes: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]) -> tuple[object, ...]:
+        for regime, table in routes:
+            if regime not in get_args(RegimeName):
+                raise ValueError(f"unknown regime {regime!r}; known: {list(get_args(RegimeName))}")
+            _known_strategies(f"routes.{regime}", (name for name, _ in table))
+            for name, weight in table:
+                if weight < 0:
+                    raise ValueError(f"routes.{regime}.{name}: weight must be >= 0, got {weight}")
+        return routes
+
+    @field_validator("params")
+    @classmethod
+    def _known_params(cls, params: tuple[tuple[str, object], ...]) -> tuple[object, ...]:
+        _known_strategies("params", (name for name, _ in params))
+        return params
+
+
+def _known_strategies(where: str, names: Iterable[str]) -> None:
+    unknown = sorted(set(names) - set(get_args(StrategyName)))
+    if unknown:
+        raise ValueError(f"{where}: unknown strategy {unknown}; known: {list(get_args(StrategyName))}")
 
 
 class RiskSection(Section):
@@ -214,7 +259,7 @@ class LowProfitParams(Section):
 class ProtectionsSection(Section):
     """Protections (registered plugins, as freqtrade's): each locks entries for a while; locks are persisted."""
 
-    enabled: tuple[str, ...] = ("cooldown", "stoploss_guard", "max_drawdown", "low_profit")
+    enabled: tuple[ProtectionName, ...] = ("cooldown", "stoploss_guard", "max_drawdown", "low_profit")
     cooldown: CooldownParams = CooldownParams()
     stoploss_guard: StoplossGuardParams = StoplossGuardParams()
     max_drawdown: MaxDrawdownParams = MaxDrawdownParams()
@@ -280,9 +325,6 @@ class PositionsSection(Section):
     """Positions are derived from fills; the cost method decides which entry price a sale releases."""
 
     cost_method: Literal["average", "fifo"] = "average"
-
-
-ExitRuleName = Literal["stop_loss", "take_profit", "trailing_stop", "ladder", "time_exit", "break_even"]
 
 
 class ExitsSection(Section):

@@ -92,7 +92,8 @@ def test_router_config_is_validated_and_keeps_breakers_across_cycles(tmp_path: P
     first = market_sources.router(settings, gateways(settings, as_of))
     later = market_sources.router(settings, gateways(settings, as_of + 3_600_000))
     assert first.breakers is later.breakers and first.order == ["sim-beta", "sim-alpha"]
-    bad = Settings(state_dir=tmp_path, marketdata={"fallback_sources": ["binance"]})
+    md = settings.marketdata.model_copy(update={"fallback_sources": ("binance",)})
+    bad = settings.model_copy(update={"marketdata": md})  # load refuses it first (tests/unit/test_config.py)
     with pytest.raises(ConfigurationError, match=r"marketdata\.fallback_sources: unknown source"):
         market_sources.router(bad, gateways(bad, as_of))
 
