@@ -18,7 +18,10 @@ from typing import Any
 
 import pytest
 
-from tests.gauntlet.invariants import problems
+from tests.gauntlet.invariants import all_tracked, problems
+from tradepipe.adapters.storage.database import make_engine
+from tradepipe.adapters.storage.ledger import Ledger
+from tradepipe.domain.orders import OrderStatus
 
 DRIVER = Path(__file__).with_name("crash_driver.py")
 
@@ -71,7 +74,7 @@ def test_fills_imported_by_reconcile_after_a_kill_move_the_order_to_filled(tmp_p
     for sc in results[1:]:
         ledger = Ledger(make_engine(f"sqlite:///{tmp_path / sc['name'] / 'ledger.db'}"))
         try:
-            for order in _all_tracked(ledger):
+            for order in all_tracked(ledger):
                 if order.filled >= order.intent.amount:
                     assert order.status is OrderStatus.FILLED, (sc, order.client_order_id, order.status)
         finally:
