@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from tradepipe.adapters.storage.run_lock import RUN_LOCKS
 from tradepipe.config import Settings, load_settings
 
 # Prefect keeps its home (settings, local DB) out of the user's ~/.prefect during tests; no telemetry.
@@ -21,6 +22,13 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 PG_ADMIN_URL = os.environ.get("TRADEPIPE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(autouse=True)
+def _release_run_locks() -> Iterator[None]:
+    """Stages called directly (not through a flow that ends its run) leave the run lock held: release it."""
+    yield
+    RUN_LOCKS.release_all()
 
 
 def _pg_reachable() -> str | None:

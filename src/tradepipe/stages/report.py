@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from tradepipe import wiring
+from tradepipe.adapters.storage.run_lock import RUN_LOCKS
 from tradepipe.config import Settings
 from tradepipe.core import reconcile as rec
 from tradepipe.core.execution import ExecutionReport
@@ -33,7 +34,7 @@ def report(
     reconciliations: list[rec.ReconciliationResult],
     market_data: Mapping[str, int] | None = None,
 ) -> CycleSummary:
-    """Build the cycle summary from the ledger and close the run."""
+    """Build the cycle summary from the ledger, close the run and release its run lock."""
     started = time.perf_counter()
     ledger = wiring.ledger(settings)
     positions = ledger.open_positions()
@@ -84,4 +85,5 @@ def report(
     seen = observe(settings, ctx.run_id, facts)
     summary.metrics, summary.alerts = seen.metric_rows(), seen.alert_rows()
     ledger.finish_run(ctx.run_id, status="completed", equity=state.equity, summary=summary.as_dict())
+    RUN_LOCKS.end_run(settings.ledger_url)
     return summary
