@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -136,7 +137,8 @@ def consensus_findings(fetched: Sequence[marketdata.FetchResult]) -> dict[Pair, 
     return {
         (f.venue, f.symbol): (
             f"{f.bars_disagreeing} of {f.bars_compared} bars disagree across {', '.join(f.sources)}; worst "
-            f"{f.worst_source} {f.worst_bps:.0f} bps at {_utc(f.worst_timestamp)}; "
+            f"{f.worst_source} {'without a usable close' if math.isinf(f.worst_bps) else f'{f.worst_bps:.0f} bps'} "
+            f"at {_utc(f.worst_timestamp)}; "
             f"{f.replaced} bars taken from another source"
         )
         for result in fetched
