@@ -32,8 +32,20 @@ def test_help_lists_every_command_with_its_help() -> None:
         ("[risk]\ntrade_size_pct = true\n", "risk.trade_size_pct"),
         ("[reconcile]\ntolerance = inf\n", "reconcile.tolerance"),
         ("[protections]\nenabled = ['nope']\n", "protections.enabled"),
+        ("database_url = 'mysql://trader:hunter2@db/x'\n", "database_url"),
+        ("database_url = 'postgresql://trader:hunter2@db:5432x/x'\n", "database_url"),
     ],
-    ids=["unknown-key", "wrong-type", "out-of-range", "unknown-venue", "bool-for-number", "infinite", "unknown-plugin"],
+    ids=[
+        "unknown-key",
+        "wrong-type",
+        "out-of-range",
+        "unknown-venue",
+        "bool-for-number",
+        "infinite",
+        "unknown-plugin",
+        "unsupported-database",
+        "unparsable-database",
+    ],
 )
 def test_bad_config_exits_2_naming_the_field_and_writes_nothing(tmp_path: Path, text: str, field: str) -> None:
     state = tmp_path / "state"
@@ -42,6 +54,7 @@ def test_bad_config_exits_2_naming_the_field_and_writes_nothing(tmp_path: Path, 
     result = runner.invoke(app, ["run", "--config", str(config)])
     assert result.exit_code == 2
     assert field in result.output
+    assert "hunter2" not in result.output and "Traceback" not in result.output
     assert not state.exists()
 
 

@@ -199,3 +199,63 @@ def test_bad_json_in_a_top_level_environment_override_names_the_variable(
     monkeypatch.setenv("TRADEPIPE_RISK", "{nope")
     with pytest.raises(ConfigurationError, match=r"TRADEPIPE_RISK \(risk\): not valid JSON"):
         load_settings(write(tmp_path, ""))
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("nonsense", "not a SQLAlchemy URL"),
+        ("mysql://u:hunter2@db/x", "only sqlite:///<file> or postgresql+psycopg://"),
+        ("postgresql+asyncpg://u:hunter2@db/x", "only sqlite:///<file> or postgresql+psycopg://"),
+        ("postgresql://u:hunter2@db:abc/x", "not a SQLAlchemy URL"),
+        ("postgresql://u:hunter2@db:99999/x", "port 99999"),
+        ("sqlite://", "a file"),
+        ("sqlite:///:memory:", "a file"),
+    ],
+)
+def test_a_bad_database_url_names_the_field_and_hides_the_password(tmp_path: Path, url: str, problem: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(write(tmp_path, f'database_url = "{url}"\n'))
+    message = str(caught.value)
+    assert "  database_url: " in message and problem in message
+    assert "hunter2" not in message
+
+
+def test_accepted_database_urls_and_the_psycopg_default(tmp_path: Path) -> None:
+    ok = ["", f"sqlite:///{tmp_path}/l.db", "postgresql+psycopg://u:p%40ss@db:5432/x?options=-csearch_path%3Ds"]
+    for url in ok:
+        assert load_settings(write(tmp_path, f'database_url = "{url}"\n')).database_url == url
+    plain = load_settings(write(tmp_path, 'database_url = "postgresql://u:pw@db/x"\n'))
+    assert plain.database_url == "postgresql+psycopg://u:pw@db/x"  # psycopg (v3) is the installed driver
+
+
+def test_server_database_url_must_be_postgresql(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match=r"server\.database_url: .*PostgreSQL") as caught:
+        load_settings(write(tmp_path, '[server]\ndatabase_url = "mysql://u:hunter2@db/x"\n'))
+    assert "hunter2" not in str(caught.value)
+
+
+def test_passwords_never_appear_in_config_errors_or_reprs(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://trader:hunter2@db:5432/ledger"
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings(write(tmp_path, 'database_url = "mysql://trader:hunter2@db/x"\nseed = -1\n'))
+    assert "hunter2" not in str(caught.value) and "trader:***@db" in str(caught.value)
+    settings = load_settings(write(tmp_path, f'database_url = "{url}"\n[server]\ndatabase_url = "{url}"\n'))
+    assert settings.database_url == url and settings.ledger_url == url  # the live object keeps the secret
+    for text in (repr(settings), str(settings), repr(settings.server), settings.model_dump_json()):
+        assert "hunter2" not in text
+        assert "trader:***@db" in text
+
+
+def test_accepted_urls_parse_the_same_with_sqlalchemy() -> None:
+    from sqlalchemy.engine import make_url
+
+    from tradepipe.config.urls import ledger_url, redact
+
+    for url in ("sqlite:///state/ledger.db", "postgresql://u:p%40ss@[::1]:5433/x?sslmode=require", "postgresql:///x"):
+        parsed = make_url(ledger_url(url))
+        assert parsed.get_backend_name() in ("sqlite", "postgresql") and parsed.get_driver_name() in (
+            "pysqlite",
+            "psycopg",
+        )
+        assert redact(ledger_url(url)) == parsed.render_as_string(hide_password=True)

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
 from tradepipe.config.settings import TOML_DATA, Settings
+from tradepipe.config.urls import redact
 from tradepipe.errors import ConfigurationError
 
 DEFAULT_CONFIG_NAME = "tradepipe.toml"
@@ -35,9 +36,9 @@ def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = N
     try:
         return Settings(**(overrides or {}))
     except ValidationError as exc:
-        raise ConfigurationError(describe_errors(exc, file)) from None
+        raise ConfigurationError(redact(describe_errors(exc, file))) from None
     except SettingsError as exc:  # an environment override pydantic-settings could not parse (bad JSON)
-        raise ConfigurationError(describe_env_error(exc)) from None
+        raise ConfigurationError(redact(describe_env_error(exc))) from None
     finally:
         TOML_DATA.reset(token)
 

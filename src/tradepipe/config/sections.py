@@ -6,7 +6,16 @@ from collections.abc import Iterable
 from itertools import pairwise
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from tradepipe.config.names import (
     CandidateFilterName,
@@ -19,13 +28,14 @@ from tradepipe.config.names import (
     UniverseFilterName,
 )
 from tradepipe.config.strict import no_bool_for_numbers
+from tradepipe.config.urls import redact, redact_any, server_url
 from tradepipe.config.weights import NestedTable
 
 Timeframe = Literal["1m", "5m", "15m", "1h", "4h", "1d"]
 
 
 class Section(BaseModel):
-    """Unknown keys refused, frozen, finite numbers only, no boolean read as a number."""
+    """Unknown keys refused, frozen, finite numbers only, no boolean read as a number, passwords redacted."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -33,6 +43,14 @@ class Section(BaseModel):
     @classmethod
     def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
         return no_bool_for_numbers(cls.model_fields[str(info.field_name)].annotation, value)
+
+    @model_serializer(mode="wrap")
+    def _redacted(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return redact_any(handler(self))
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, redact(value) if isinstance(value, str) else value
 
 
 class SimSection(Section):
@@ -296,6 +314,8 @@ class ServerSection(Section):
     port: int = Field(4200, ge=1, le=65_535)
     work_pool: str = Field("tradepipe-process", min_length=1)
     startup_timeout_s: float = Field(180.0, gt=0)
+
+    _database_url = field_validator("database_url")(server_url)
 
 
 class MetricsSection(Section):

@@ -6,7 +6,14 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -32,6 +39,7 @@ from tradepipe.config.sections import (
     StrategySection,
 )
 from tradepipe.config.strict import no_bool_for_numbers
+from tradepipe.config.urls import ledger_url, redact, redact_any
 
 TOML_DATA: ContextVar[dict[str, Any] | None] = ContextVar("TOML_DATA", default=None)
 
@@ -80,6 +88,17 @@ class Settings(BaseSettings):
     @classmethod
     def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
         return no_bool_for_numbers(cls.model_fields[str(info.field_name)].annotation, value)
+
+    _database_url = field_validator("database_url")(ledger_url)
+
+    @model_serializer(mode="wrap")
+    def _redacted(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Dumps (and so Prefect's stored flow-run parameters) never hold a password; the object keeps it."""
+        return redact_any(handler(self))
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, redact(value) if isinstance(value, str) else value
 
     @field_validator("state_dir")
     @classmethod
