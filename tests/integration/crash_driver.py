@@ -97,9 +97,10 @@ def intents(settings: Settings) -> list[OrderIntent]:
 
 
 def crash_run(settings: Settings) -> None:
+    ctx = start.open_cycle(settings, "run-1")  # before the first wallet write: recovery reuses run-1's intents
     planned = intents(settings)
     for run in ("run-1", "run-2"):
-        ctx = start.open_cycle(settings, run)
+        ctx = ctx if run == "run-1" else start.open_cycle(settings, run)
         execute_stage.execute(settings, ctx, SizingOutcome(tuple(planned), ()))
         if run == "run-2":
             gateways = wiring.gateways(settings, ctx.as_of_ms)
