@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def write_atomically(path: Path, write: Callable[[Path], None], *, durable: bool = True) -> None:
+def write_atomically(path: Path, write: Callable[[Path], object], *, durable: bool = True) -> None:
     """Replace ``path`` with what ``write`` puts into the temp path it is given.
 
     ``durable=False`` skips both fsyncs: still never torn, but may be lost in a crash (fine for caches).

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import CursorResult, Engine, func, insert, select, update
 
 from tradepipe.adapters.storage import tables as t
 from tradepipe.adapters.storage.rows import position_from_row, position_values
@@ -25,6 +25,14 @@ if TYPE_CHECKING:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _new_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row one insert just made."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the insert reported no primary key")
+    return int(key[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,12 +173,12 @@ class AccountBook:
     ) -> int:
         """Store one reconciliation and every difference it found (kind, expected, actual, delta, resolution)."""
         with self.engine.begin() as conn:
-            rec_id = conn.execute(
+            rec_id = _new_id(conn.execute(
                 insert(t.reconciliations).values(
                     run_id=run_id, venue=venue, counterparty=counterparty, status=status, diff_count=len(diffs),
                     created_at=_now(), account=self.account,
                 )
-            ).inserted_primary_key[0]  # fmt: skip
+            ))  # fmt: skip
             if diffs:
                 conn.execute(insert(t.reconciliation_diffs), [{"reconciliation_id": rec_id, **d} for d in diffs])
         return int(rec_id)
@@ -215,7 +223,7 @@ class AccountBook:
             if same:
                 return int(same.id)
             values = {"account": self.account, "reason": reason, "source": source, "set_at": _now()}
-            return int(conn.execute(insert(t.halts).values(**values)).inserted_primary_key[0])
+            return _new_id(conn.execute(insert(t.halts).values(**values)))
 
     def active_halts(self) -> list[Halt]:
         h = t.halts.c
