@@ -33,10 +33,11 @@ setup: $(STAMP) ## create .venv with the locked versions (run and test do this t
 run: $(STAMP) ## one paper trading cycle on the simulated exchange (offline; SQLite, ephemeral Prefect, local Dask)
 	$(BIN)/tradepipe run $(ARGS)
 
-lint: $(STAMP) ## ruff + import rules
+lint: $(STAMP) ## ruff + import rules + mypy
 	$(BIN)/ruff check src tasks flows tests bench
 	$(BIN)/ruff format --check src tasks flows tests bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: $(STAMP) lint $(if $(ON_CI),chromium) ## lint, then every test except the slow ones (PostgreSQL tests included)
 	$(BIN)/pytest -m "not slow $(BROWSER)" -q $(PYTEST_ARGS)

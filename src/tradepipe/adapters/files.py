@@ -29,7 +29,7 @@ def safe_path_component(kind: str, value: str) -> str:
     return value
 
 
-def write_atomically(path: Path, write: Callable[[Path], None], *, durable: bool = True) -> None:
+def write_atomically(path: Path, write: Callable[[Path], object], *, durable: bool = True) -> None:
     """Replace ``path`` with what ``write`` puts into the temp path it is given.
 
     ``durable=False`` skips both fsyncs: still never torn, but may be lost in a crash (fine for caches).

@@ -57,7 +57,7 @@ def summary_tables(s: dict[str, Any]) -> Group:
     """The cycle summary as rich renderables: headline, stage seconds, open positions, quarantined symbols."""
     head = Table(title=f"Cycle {s['cycle']} ({s['run_id']}) at {s['as_of']}", show_header=False)
     for justify in ("left", "right", "left", "right", "left", "right"):
-        head.add_column(justify=justify)  # type: ignore[arg-type]
+        head.add_column(justify=justify)
     head.add_row("universe", str(s["universe"]), "signals", str(s["signals"]), "equity", s["equity"])
     head.add_row("quarantined", str(len(s["quarantined"])), "orders", str(s["orders"]), "cash", s["cash"])
     head.add_row("cache hit/miss", f"{s['cache_hits']}/{s['cache_misses']}", "fills", str(s["fills"]),

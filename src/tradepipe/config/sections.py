@@ -68,7 +68,7 @@ class SimSection(Section):
     @classmethod
     def _known_reads(cls, value: object) -> tuple[tuple[str, int], ...]:
         pairs = value.items() if isinstance(value, dict) else value
-        table = {str(k): v for k, v in pairs}  # type: ignore[union-attr]
+        table = {str(k): v for k, v in pairs}  # type: ignore[attr-defined]
         reads = {"load_markets", "fetch_tickers", "fetch_ohlcv", "fetch_order_book", "fetch_balance", "fetch_my_trades"}
         unknown = sorted(set(table) - reads)
         if unknown or any(not isinstance(n, int) or n < 0 for n in table.values()):
@@ -178,7 +178,7 @@ class StrategySection(Section):
             "volatile": {"breakout": 0.6, "trend_following": 0.4},
             "breakout": {"breakout": 1.0, "momentum": 0.6, "trend_following": 0.5},
             "unknown": {},
-        },  # type: ignore[assignment]
+        },
         description="regime -> {strategy = weight}; {} routes nothing; an unlisted regime uses the strategies "
         "that declare it",
         validate_default=True,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, CursorResult, Engine, func, insert, select, update
 
 from tradepipe.adapters.storage import tables as t
 from tradepipe.adapters.storage.orders import append_events, tracked_rows
@@ -32,6 +32,14 @@ log = logging.getLogger(__name__)
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _new_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row one insert just made."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the insert reported no primary key")
+    return int(key[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,12 +186,12 @@ class AccountBook:
     ) -> int:
         """Store one reconciliation and every difference it found (kind, expected, actual, delta, resolution)."""
         with self.engine.begin() as conn:
-            rec_id = conn.execute(
+            rec_id = _new_id(conn.execute(
                 insert(t.reconciliations).values(
                     run_id=run_id, venue=venue, counterparty=counterparty, status=status, diff_count=len(diffs),
                     created_at=_now(), account=self.account,
                 )
-            ).inserted_primary_key[0]  # fmt: skip
+            ))  # fmt: skip
             if diffs:
                 conn.execute(insert(t.reconciliation_diffs), [{"reconciliation_id": rec_id, **d} for d in diffs])
         return int(rec_id)
@@ -228,7 +236,7 @@ class AccountBook:
             if same:
                 return int(same.id)
             values = {"account": self.account, "reason": reason, "source": source, "set_at": _now()}
-            return int(conn.execute(insert(t.halts).values(**values)).inserted_primary_key[0])
+            return _new_id(conn.execute(insert(t.halts).values(**values)))
 
     def active_halts(self) -> list[Halt]:
         h = t.halts.c

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
@@ -30,9 +30,6 @@ from tradepipe.domain.orders import (
     TimeInForce,
     TrackedOrder,
 )
-
-if TYPE_CHECKING:
-    from tradepipe.adapters.storage.ledger import Ledger
 
 OPEN_STATUSES = tuple(s.value for s in OrderStatus if s not in TERMINAL_STATUSES)
 
@@ -55,9 +52,13 @@ class OrderJournal:
     engine: Engine
     account: str
 
+    def _apply_fill(self, conn: Connection, fill: Fill, stop: Any, take: Any) -> None:
+        """Apply a new fill to positions and cash in ``conn``'s transaction (``Ledger`` provides it)."""
+        raise NotImplementedError
+
     # --- writes -----------------------------------------------------------------
     def add_intent(
-        self: Ledger,
+        self,
         intent: OrderIntent,
         *,
         emulated: bool = False,
@@ -96,7 +97,7 @@ class OrderJournal:
         return True
 
     def record(
-        self: Ledger,
+        self,
         client_order_id: str,
         events: Sequence[OrderEvent],
         order: Order | None = None,
@@ -125,7 +126,7 @@ class OrderJournal:
         crash_point("journal.committed")
         return new
 
-    def record_order(self: Ledger, order: Order) -> list[Fill]:
+    def record_order(self, order: Order) -> list[Fill]:
         """Bring the order up to the venue's report ``order`` through the state machine; returns new fills."""
         tracked = self.tracked(order.client_order_id)
         if tracked is None:
@@ -133,9 +134,7 @@ class OrderJournal:
         _, events = venue_events(tracked, order)
         return self.record(order.client_order_id, events, order)
 
-    def _upsert_order(
-        self: Ledger, conn: Connection, order: Order, status: OrderStatus, slippage_bps: float | None
-    ) -> None:
+    def _upsert_order(self, conn: Connection, order: Order, status: OrderStatus, slippage_bps: float | None) -> None:
         values = {
             "venue": order.venue,
             "order_id": order.order_id,
@@ -158,7 +157,7 @@ class OrderJournal:
         else:
             conn.execute(insert(t.orders).values(**values))
 
-    def _insert_fill(self: Ledger, conn: Connection, fill: Fill) -> bool:
+    def _insert_fill(self, conn: Connection, fill: Fill) -> bool:
         f = t.fills.c
         if conn.execute(select(f.id).where((f.venue == fill.venue) & (f.trade_id == fill.trade_id))).first():
             return False
@@ -181,18 +180,18 @@ class OrderJournal:
         return True
 
     # --- reads ------------------------------------------------------------------
-    def tracked(self: Ledger, client_order_id: str) -> TrackedOrder | None:
+    def tracked(self, client_order_id: str) -> TrackedOrder | None:
         with self.engine.connect() as conn:
             found = tracked_rows(conn, t.order_intents.c.client_order_id == client_order_id)
         return found[0] if found else None
 
-    def open_orders(self: Ledger) -> list[TrackedOrder]:
+    def open_orders(self) -> list[TrackedOrder]:
         """This account's orders not in a terminal status, oldest first."""
         i = t.order_intents.c
         with self.engine.connect() as conn:
             return tracked_rows(conn, i.status.in_(OPEN_STATUSES) & (i.account == self.account))
 
-    def order_rows(self: Ledger, *, limit: int = 50, open_only: bool = False) -> list[dict[str, Any]]:
+    def order_rows(self, *, limit: int = 50, open_only: bool = False) -> list[dict[str, Any]]:
         """This account's newest orders for display: intent, status, reason, route, fills and realised slippage."""
         i, o = t.order_intents.c, t.orders.c
         query = (
@@ -228,18 +227,18 @@ class OrderJournal:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
-    def unresolved_intents(self: Ledger) -> list[OrderIntent]:
+    def unresolved_intents(self) -> list[OrderIntent]:
         """The intents of ``open_orders`` (their venue outcome is not final yet)."""
         return [o.intent for o in self.open_orders()]
 
-    def intent(self: Ledger, client_order_id: str) -> OrderIntent | None:
+    def intent(self, client_order_id: str) -> OrderIntent | None:
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(t.order_intents).where(t.order_intents.c.client_order_id == client_order_id)
             ).first()
             return intent_from_row(row) if row else None
 
-    def order_events(self: Ledger, client_order_id: str) -> list[OrderEvent]:
+    def order_events(self, client_order_id: str) -> list[OrderEvent]:
         e = t.order_events.c
         with self.engine.connect() as conn:
             rows = conn.execute(select(t.order_events).where(e.client_order_id == client_order_id).order_by(e.seq))
