@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from tradepipe.adapters.server import reaper
 from tradepipe.config import Settings, load_settings
 from tradepipe.errors import ConfigurationError
 
@@ -30,7 +32,11 @@ def load_or_exit(config: Path | None, overrides: dict[str, Any] | None = None) -
 
 
 def prepare_prefect(settings: Settings) -> None:
-    """Point Prefect at a home inside the state dir and quiet its telemetry; explicit env vars win."""
+    """Point Prefect at a home inside the state dir and quiet its telemetry; explicit env vars win.
+
+    Without ``PREFECT_API_URL`` Prefect starts an ephemeral API server as a child: a watcher process makes it
+    (and any other child) die with this process even on SIGKILL, which skips Prefect's own ``atexit`` stop.
+    """
     home = Path(settings.prefect_home).resolve()
     home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_HOME", str(home))
@@ -38,3 +44,10 @@ def prepare_prefect(settings: Settings) -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    if "PREFECT_API_URL" not in os.environ:
+        _children_die_with_me()
+
+
+@cache
+def _children_die_with_me() -> None:
+    reaper.start()  # once per process
