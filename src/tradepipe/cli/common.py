@@ -6,11 +6,13 @@ import os
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from tradepipe.config import Settings, load_settings
-from tradepipe.errors import ConfigurationError
+from tradepipe.errors import ConfigurationError, LedgerCorrupted, TradepipeError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -18,6 +20,22 @@ ConfigOption = Annotated[
     Path | None,
     typer.Option("--config", "-c", help="TOML config file (default: $TRADEPIPE_CONFIG or ./tradepipe.toml)."),
 ]
+
+
+def exit_code(exc: TradepipeError) -> int:
+    """2 when the operator must fix something before any rerun (the config, a damaged ledger), else 1."""
+    return 2 if isinstance(exc, ConfigurationError | LedgerCorrupted) else 1
+
+
+class CommandGroup(TyperGroup):
+    """The app's group: a damaged ledger met by any command exits 2 with the message, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LedgerCorrupted as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(code=2) from None
 
 
 def load_or_exit(config: Path | None, overrides: dict[str, Any] | None = None) -> Settings:

@@ -9,8 +9,8 @@ from rich.console import Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tradepipe.cli.common import ConfigOption, console, err_console, load_or_exit, prepare_prefect
-from tradepipe.errors import ConfigurationError, TradepipeError
+from tradepipe.cli.common import ConfigOption, console, err_console, exit_code, load_or_exit, prepare_prefect
+from tradepipe.errors import TradepipeError
 
 
 def run(
@@ -34,7 +34,7 @@ def run(
                 summary = trading_cycle(settings=settings, max_symbols=symbols)
             except TradepipeError as exc:
                 err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-                raise typer.Exit(code=2 if isinstance(exc, ConfigurationError) else 1) from None
+                raise typer.Exit(code=exit_code(exc)) from None
             progress.console.print(summary_tables(summary.as_dict()))
             progress.advance(bar)
 
