@@ -7,6 +7,7 @@ from typing import Any
 
 from tasks.artifacts import emit_alert_events
 from tradepipe.config import load_settings
+from tradepipe.errors import TradepipeError
 from tradepipe.stages.observe import observe_failure
 
 logger = logging.getLogger(__name__)
@@ -17,6 +18,9 @@ def observe_failed_cycle(flow: Any, flow_run: Any, state: Any) -> None:
     try:
         settings = load_settings(overrides=(flow_run.parameters or {}).get("settings") or None)
         seen = observe_failure(settings, state.message or "the flow run failed")
+    except TradepipeError as exc:  # e.g. the damaged ledger that failed the cycle: its message says it all
+        logger.error("could not record the failed cycle's metrics: %s", exc)
+        return
     except Exception:  # a hook must not hide the failure it reports on
         logger.exception("could not record the failed cycle's metrics")
         return

@@ -88,10 +88,14 @@ def test_a_ledger_whose_wal_was_lost_with_its_process_is_refused_on_open(sqlite_
     engine.dispose()
     assert sorted(p.name for p in path.parent.iterdir()) == ["ledger.db", "ledger.db-shm"]  # left as found
 
-    result = CliRunner().invoke(app, ["positions", "-c", str(config_file(sqlite_settings))])
-    assert result.exit_code == 2, result.output
-    assert "ledger.db" in result.output and "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
+    before = path.read_bytes()
+    for command in (["positions"], ["run"], ["reconcile"], ["emergency-stop"]):  # run & co stop before Prefect
+        result = CliRunner().invoke(app, [*command, "-c", str(config_file(sqlite_settings))])
+        assert result.exit_code == 2, (command, result.output)
+        assert f"{path.name}-wal is" in result.output.replace("\n", " ") and "Traceback" not in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["ledger.db", "ledger.db-shm"]  # nothing written
 
 
 def config_file(settings: Settings) -> Path:

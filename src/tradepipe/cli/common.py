@@ -47,6 +47,13 @@ def load_or_exit(config: Path | None, overrides: dict[str, Any] | None = None) -
         raise typer.Exit(code=2) from None
 
 
+def check_ledger(settings: Settings) -> None:
+    """Open (and migrate) the ledger before Prefect starts: a damaged one stops here, exit 2 with its message."""
+    from tradepipe import wiring
+
+    wiring.ledger(settings)
+
+
 def prepare_prefect(settings: Settings) -> None:
     """Point Prefect at a home inside the state dir and quiet its telemetry; explicit env vars win."""
     home = Path(settings.prefect_home).resolve()

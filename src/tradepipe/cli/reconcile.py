@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from tradepipe.cli.common import ConfigOption, console, err_console, exit_code, load_or_exit, prepare_prefect
+from tradepipe.cli.common import (
+    ConfigOption,
+    check_ledger,
+    console,
+    err_console,
+    exit_code,
+    load_or_exit,
+    prepare_prefect,
+)
 from tradepipe.cli.history import print_reconciliations
 from tradepipe.domain.portfolio import ACCOUNTS
 from tradepipe.errors import TradepipeError
@@ -29,6 +37,7 @@ def reconcile(
             highlight=False,
         )
         raise typer.Exit(code=2)
+    check_ledger(settings)
     prepare_prefect(settings)
     from flows.reconcile import reconcile as reconcile_flow
     from tradepipe import wiring

@@ -9,7 +9,15 @@ from rich.console import Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tradepipe.cli.common import ConfigOption, console, err_console, exit_code, load_or_exit, prepare_prefect
+from tradepipe.cli.common import (
+    ConfigOption,
+    check_ledger,
+    console,
+    err_console,
+    exit_code,
+    load_or_exit,
+    prepare_prefect,
+)
 from tradepipe.errors import TradepipeError
 
 
@@ -21,6 +29,7 @@ def run(
 ) -> None:
     """Run paper trading cycles on the built-in simulated exchange and print each cycle's summary."""
     settings = load_or_exit(config, {"seed": seed} if seed is not None else None)
+    check_ledger(settings)
     prepare_prefect(settings)
     from flows.trading_cycle import trading_cycle
 
