@@ -98,6 +98,11 @@ class RunLocked(HaltError):
         self.where = where
 
 
+class LedgerCorrupted(HaltError):
+    """The ledger's files are damaged or incomplete (a deleted SQLite WAL, a malformed database file): stop,
+    keep the files, restore or start a new ledger, reconcile. The message names the file and these steps."""
+
+
 def is_transient(exc: BaseException) -> bool:
     """True when retrying the same call is the right response to ``exc``."""
     return isinstance(exc, TransientError)

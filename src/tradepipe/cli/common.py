@@ -7,12 +7,14 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from tradepipe.adapters.server import reaper
 from tradepipe.config import Settings, load_settings
-from tradepipe.errors import ConfigurationError
+from tradepipe.errors import ConfigurationError, LedgerCorrupted, RunLocked, TradepipeError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -22,6 +24,22 @@ ConfigOption = Annotated[
 ]
 
 
+def exit_code(exc: TradepipeError) -> int:
+    """2 when the operator must act before any rerun (the config, a damaged ledger, another live run), else 1."""
+    return 2 if isinstance(exc, ConfigurationError | LedgerCorrupted | RunLocked) else 1
+
+
+class CommandGroup(TyperGroup):
+    """The app's group: a damaged ledger met by any command exits 2 with the message, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LedgerCorrupted as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(code=2) from None
+
+
 def load_or_exit(config: Path | None, overrides: dict[str, Any] | None = None) -> Settings:
     """Load settings or exit with code 2 and a message naming the bad field; nothing is written first."""
     try:
@@ -29,6 +47,13 @@ def load_or_exit(config: Path | None, overrides: dict[str, Any] | None = None) -
     except ConfigurationError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
         raise typer.Exit(code=2) from None
+
+
+def check_ledger(settings: Settings) -> None:
+    """Open (and migrate) the ledger before Prefect starts: a damaged one stops here, exit 2 with its message."""
+    from tradepipe import wiring
+
+    wiring.ledger(settings)
 
 
 def prepare_prefect(settings: Settings) -> None:

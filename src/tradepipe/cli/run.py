@@ -10,7 +10,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from tradepipe.adapters.storage.run_lock import RUN_LOCKS
-from tradepipe.cli.common import ConfigOption, console, err_console, load_or_exit, prepare_prefect
+from tradepipe.cli.common import (
+    ConfigOption,
+    check_ledger,
+    console,
+    err_console,
+    exit_code,
+    load_or_exit,
+    prepare_prefect,
+)
 from tradepipe.config import Settings
 from tradepipe.errors import ConfigurationError, RunLocked, TradepipeError
 
@@ -35,6 +43,7 @@ def run(
 
 
 def _run_cycles(settings: Settings, cycles: int, symbols: int | None) -> None:
+    check_ledger(settings)
     prepare_prefect(settings)
     from flows.trading_cycle import trading_cycle
 
@@ -48,7 +57,7 @@ def _run_cycles(settings: Settings, cycles: int, symbols: int | None) -> None:
                 summary = trading_cycle(settings=settings, max_symbols=symbols)
             except TradepipeError as exc:
                 err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-                raise typer.Exit(code=2 if isinstance(exc, ConfigurationError | RunLocked) else 1) from None
+                raise typer.Exit(code=exit_code(exc)) from None
             progress.console.print(summary_tables(summary.as_dict()))
             progress.advance(bar)
 
