@@ -84,3 +84,14 @@ def make_settings(state_dir: Path, **overrides: Any) -> Settings:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path / "state", discovery={"max_symbols": 20})
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[str]:
+    """One temporary Prefect API for every test in the session that needs one (it takes 10–30 s to start); its URL,
+    for subprocesses (``PREFECT_API_URL``)."""
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield str(PREFECT_API_URL.value())
