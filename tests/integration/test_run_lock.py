@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -140,3 +141,43 @@ def test_tradepipe_run_exits_2_naming_the_holder_and_writes_nothing(
     assert runs(settings) == {held_run: "running"}
     assert not (tmp_path / "state" / "prefect").exists()  # refused before Prefect was even pointed at the state dir
     assert proc.poll() is None  # the holder is still alive and running
+
+
+def _ledger_runs(db: Path) -> dict[str, str]:
+    if not db.exists():
+        return {}
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as conn:
+        try:
+            return dict(conn.execute("select run_id, status from runs").fetchall())
+        except sqlite3.OperationalError:  # not migrated yet
+            return {}
+
+
+@pytest.mark.slow  # two real `tradepipe run` processes, one a whole cold cycle (~40-70 s on 2 cores)
+@pytest.mark.timeout(400)
+def test_two_concurrent_tradepipe_runs_on_one_state_dir_one_runs_and_the_other_exits_2(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    config = tmp_path / "tradepipe.toml"
+    config.write_text(f'state_dir = "{state}"\n[discovery]\nmax_symbols = 3\n[quality]\ngx_enabled = false\n')
+    argv = [str(TRADEPIPE), "run", "--config", str(config)]
+    env = {**os.environ, "COLUMNS": "300"}
+    first = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 200
+        while "running" not in _ledger_runs(state / "ledger.db").values():
+            assert first.poll() is None, first.communicate()
+            assert time.monotonic() < deadline, "the first run never opened its cycle"
+            time.sleep(0.2)
+        (first_run,) = _ledger_runs(state / "ledger.db")
+        second = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
+        assert second.returncode == 2, second.stdout[-2000:] + second.stderr[-2000:]
+        assert f"pid {first.pid} since" in " ".join(second.stderr.split())
+        during = _ledger_runs(state / "ledger.db")
+        assert during == {first_run: "running"} or (during == {first_run: "completed"} and first.poll() is not None)
+        out, err = first.communicate(timeout=300)
+    finally:
+        first.kill()
+        first.wait()
+    assert first.returncode == 0, out[-2000:] + err[-2000:]
+    assert _ledger_runs(state / "ledger.db") == {first_run: "completed"}  # exactly one run, and it finished
+    assert (state / "ledger.db.run.lock").read_text() == ""  # released at the end
