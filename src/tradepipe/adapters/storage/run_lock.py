@@ -176,7 +176,10 @@ def _read_holder(fd: int) -> Holder:
 def _locked_message(holder: Holder, where: str) -> str:
     message = f"another tradepipe run holds the ledger's run lock ({where}): {holder.describe()}"
     if holder.gone():
-        return message + f"; pid {holder.pid} has exited but a process it started still holds the lock: stop it"
+        return message + (
+            f"; pid {holder.pid} has exited but its lock is still held (by a process it started, or a database"
+            " session not yet dropped): retry in a moment, or stop that process"
+        )
     return message + "; wait for it to finish or stop it"
 
 
