@@ -41,6 +41,13 @@ def runs(settings: Settings) -> dict[str, str]:
         return {r.run_id: r.status for r in conn.execute(text("select run_id, status from runs"))}
 
 
+def row_counts(settings: Settings) -> dict[str, int]:
+    """Rows per ledger table: what a refused run must leave unchanged."""
+    tables = wiring.ledger(settings).engine.dialect.get_table_names
+    with wiring.ledger(settings).engine.connect() as conn:
+        return {name: conn.execute(text(f'select count(*) from "{name}"')).scalar_one() for name in tables(conn)}
+
+
 def settings_for(tmp_path: Path, ledger_url: str) -> Settings:
     return make_settings(tmp_path / "state", database_url="" if ledger_url.startswith("sqlite") else ledger_url)
 
@@ -130,6 +137,7 @@ def test_tradepipe_run_exits_2_naming_the_holder_and_writes_nothing(
     settings = settings_for(tmp_path, ledger_url)
     config = tmp_path / "second.toml"
     config.write_text(f'state_dir = "{tmp_path / "state"}"\ndatabase_url = "{settings.database_url}"\n')
+    before = row_counts(settings)
     done = subprocess.run(
         [str(TRADEPIPE), "run", "--config", str(config)],
         capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "300"}, cwd=ROOT,
@@ -139,6 +147,7 @@ def test_tradepipe_run_exits_2_naming_the_holder_and_writes_nothing(
     assert "another tradepipe run holds the ledger's run lock" in said and f"pid {proc.pid} since" in said
     assert "Traceback" not in done.stderr
     assert runs(settings) == {held_run: "running"}
+    assert row_counts(settings) == before  # not one row added or removed in any table
     assert not (tmp_path / "state" / "prefect").exists()  # refused before Prefect was even pointed at the state dir
     assert proc.poll() is None  # the holder is still alive and running
 
