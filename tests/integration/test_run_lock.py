@@ -190,3 +190,19 @@ def test_two_concurrent_tradepipe_runs_on_one_state_dir_one_runs_and_the_other_e
     assert first.returncode == 0, out[-2000:] + err[-2000:]
     assert _ledger_runs(state / "ledger.db") == {first_run: "completed"}  # exactly one run, and it finished
     assert (state / "ledger.db.run.lock").read_text() == ""  # released at the end
+
+
+def test_a_held_block_keeps_the_lock_between_its_cycles_and_frees_it_after(settings: Settings) -> None:
+    """``tradepipe run --cycles N`` holds the lock for all N: a run ending inside the block does not free it."""
+    lock_file = Path(settings.state_dir) / "ledger.db.run.lock"
+    with RUN_LOCKS.held(settings.ledger_url):
+        for n in (1, 2):
+            start.open_cycle(settings, f"run-{n}")  # re-entrant inside the block
+            assert RUN_LOCKS.run_id(settings.ledger_url) == f"run-{n}"
+            RUN_LOCKS.end_run(settings.ledger_url)  # what the report stage does at the end of a cycle
+            with pytest.raises(RunLocked):  # a flock on another open file conflicts, even in this process
+                FileRunLock(lock_file).acquire()
+    other = FileRunLock(lock_file)
+    assert other.acquire() is None  # freed cleanly after the block: nobody to take over from
+    other.release()
+    assert runs(settings) == {"run-1": "crashed", "run-2": "running"}  # run-1 was never finished by a report here
