@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -38,6 +39,13 @@ pytestmark = pytest.mark.timeout(180)
 def runs(settings: Settings) -> dict[str, str]:
     with wiring.ledger(settings).engine.connect() as conn:
         return {r.run_id: r.status for r in conn.execute(text("select run_id, status from runs"))}
+
+
+def row_counts(settings: Settings) -> dict[str, int]:
+    """Rows per ledger table: what a refused run must leave unchanged."""
+    tables = wiring.ledger(settings).engine.dialect.get_table_names
+    with wiring.ledger(settings).engine.connect() as conn:
+        return {name: conn.execute(text(f'select count(*) from "{name}"')).scalar_one() for name in tables(conn)}
 
 
 def settings_for(tmp_path: Path, ledger_url: str) -> Settings:
@@ -129,6 +137,7 @@ def test_tradepipe_run_exits_2_naming_the_holder_and_writes_nothing(
     settings = settings_for(tmp_path, ledger_url)
     config = tmp_path / "second.toml"
     config.write_text(f'state_dir = "{tmp_path / "state"}"\ndatabase_url = "{settings.database_url}"\n')
+    before = row_counts(settings)
     done = subprocess.run(
         [str(TRADEPIPE), "run", "--config", str(config)],
         capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "300"}, cwd=ROOT,
@@ -138,5 +147,62 @@ def test_tradepipe_run_exits_2_naming_the_holder_and_writes_nothing(
     assert "another tradepipe run holds the ledger's run lock" in said and f"pid {proc.pid} since" in said
     assert "Traceback" not in done.stderr
     assert runs(settings) == {held_run: "running"}
+    assert row_counts(settings) == before  # not one row added or removed in any table
     assert not (tmp_path / "state" / "prefect").exists()  # refused before Prefect was even pointed at the state dir
     assert proc.poll() is None  # the holder is still alive and running
+
+
+def _ledger_runs(db: Path) -> dict[str, str]:
+    if not db.exists():
+        return {}
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as conn:
+        try:
+            return dict(conn.execute("select run_id, status from runs").fetchall())
+        except sqlite3.OperationalError:  # not migrated yet
+            return {}
+
+
+@pytest.mark.slow  # two real `tradepipe run` processes, one a whole cold cycle (~40-70 s on 2 cores)
+@pytest.mark.timeout(400)
+def test_two_concurrent_tradepipe_runs_on_one_state_dir_one_runs_and_the_other_exits_2(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    config = tmp_path / "tradepipe.toml"
+    config.write_text(f'state_dir = "{state}"\n[discovery]\nmax_symbols = 3\n[quality]\ngx_enabled = false\n')
+    argv = [str(TRADEPIPE), "run", "--config", str(config)]
+    env = {**os.environ, "COLUMNS": "300"}
+    first = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 200
+        while "running" not in _ledger_runs(state / "ledger.db").values():
+            assert first.poll() is None, first.communicate()
+            assert time.monotonic() < deadline, "the first run never opened its cycle"
+            time.sleep(0.2)
+        (first_run,) = _ledger_runs(state / "ledger.db")
+        second = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
+        assert second.returncode == 2, second.stdout[-2000:] + second.stderr[-2000:]
+        assert f"pid {first.pid} since" in " ".join(second.stderr.split())
+        during = _ledger_runs(state / "ledger.db")
+        assert during == {first_run: "running"} or (during == {first_run: "completed"} and first.poll() is not None)
+        out, err = first.communicate(timeout=300)
+    finally:
+        first.kill()
+        first.wait()
+    assert first.returncode == 0, out[-2000:] + err[-2000:]
+    assert _ledger_runs(state / "ledger.db") == {first_run: "completed"}  # exactly one run, and it finished
+    assert (state / "ledger.db.run.lock").read_text() == ""  # released at the end
+
+
+def test_a_held_block_keeps_the_lock_between_its_cycles_and_frees_it_after(settings: Settings) -> None:
+    """``tradepipe run --cycles N`` holds the lock for all N: a run ending inside the block does not free it."""
+    lock_file = Path(settings.state_dir) / "ledger.db.run.lock"
+    with RUN_LOCKS.held(settings.ledger_url):
+        for n in (1, 2):
+            start.open_cycle(settings, f"run-{n}")  # re-entrant inside the block
+            assert RUN_LOCKS.run_id(settings.ledger_url) == f"run-{n}"
+            RUN_LOCKS.end_run(settings.ledger_url)  # what the report stage does at the end of a cycle
+            with pytest.raises(RunLocked):  # a flock on another open file conflicts, even in this process
+                FileRunLock(lock_file).acquire()
+    other = FileRunLock(lock_file)
+    assert other.acquire() is None  # freed cleanly after the block: nobody to take over from
+    other.release()
+    assert runs(settings) == {"run-1": "crashed", "run-2": "running"}  # run-1 was never finished by a report here

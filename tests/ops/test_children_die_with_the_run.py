@@ -43,6 +43,7 @@ def _gone(pid: int, started: int, timeout_s: float) -> bool:
     return False
 
 
+@pytest.mark.slow  # ~40 s under load: the CLI and Prefect imports before the server starts; it dies in 0.5 s
 def test_the_prefect_server_child_dies_when_tradepipe_run_is_sigkilled(tmp_path: Path) -> None:
     config = tmp_path / "tradepipe.toml"
     config.write_text(f'state_dir = "{tmp_path / "state"}"\n[quality]\ngx_enabled = false\n')

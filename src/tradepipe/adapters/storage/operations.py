@@ -78,13 +78,6 @@ class OperationsStore:
         closed = [Decimal(r.realized_pnl) for r in rows if not r.is_open]
         return pnl, len(closed), sum(1 for p in closed if p > 0)
 
-    def newest_running_run(self, mode: str) -> str | None:
-        """The newest run of ``mode`` (paper, live: a trading cycle) still marked ``running``."""
-        r = t.runs.c
-        query = select(r.run_id).where(r.status == "running", r.mode == mode).order_by(r.cycle.desc()).limit(1)
-        with self.engine.connect() as conn:
-            return conn.execute(query).scalar()
-
     def reconciliation_diffs(self, run_id: str) -> int:
         """Differences left unresolved (status mismatch) by the reconciliations of ``run_id``."""
         c = t.reconciliations.c

@@ -100,8 +100,13 @@ class FileRunLock:
         self._beat: threading.Thread | None = None
 
     def acquire(self) -> Holder | None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"state_dir/database_url: cannot create the run lock {self.path}: {exc.strerror or exc}"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -171,7 +176,10 @@ def _read_holder(fd: int) -> Holder:
 def _locked_message(holder: Holder, where: str) -> str:
     message = f"another tradepipe run holds the ledger's run lock ({where}): {holder.describe()}"
     if holder.gone():
-        return message + f"; pid {holder.pid} has exited but a process it started still holds the lock: stop it"
+        return message + (
+            f"; pid {holder.pid} has exited but its lock is still held (by a process it started, or a database"
+            " session not yet dropped): retry in a moment, or stop that process"
+        )
     return message + "; wait for it to finish or stop it"
 
 
