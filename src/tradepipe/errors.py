@@ -90,6 +90,19 @@ class LedgerError(HaltError):
     """The ledger refused a write that would make it inconsistent."""
 
 
+class RunLocked(HaltError):
+    """Another live run holds the ledger's run lock; nothing was written. The message names its pid and since when."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(message)
+        self.where = where
+
+
+class LedgerCorrupted(HaltError):
+    """The ledger's files are damaged or incomplete (a deleted SQLite WAL, a malformed database file): stop,
+    keep the files, restore or start a new ledger, reconcile. The message names the file and these steps."""
+
+
 def is_transient(exc: BaseException) -> bool:
     """True when retrying the same call is the right response to ``exc``."""
     return isinstance(exc, TransientError)

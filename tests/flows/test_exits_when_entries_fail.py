@@ -18,7 +18,7 @@ from tradepipe.stages import start
 pytestmark = pytest.mark.timeout(400)
 
 
-def test_a_failing_gate_still_lets_the_stop_loss_sell(prefect_api: None, tmp_path: Path) -> None:
+def test_a_failing_gate_still_lets_the_stop_loss_sell(prefect_api: str, tmp_path: Path) -> None:
     settings = make_settings(
         tmp_path / "state", discovery={"max_symbols": 10}, quality={"gx_enabled": False},
         exits={"rules": ["stop_loss"]},

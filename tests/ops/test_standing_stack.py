@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from tests.conftest import PG_ADMIN_URL, make_settings
 from tradepipe.adapters.server.processes import Managed
 from tradepipe.adapters.server.standing import Stack, ensure_postgres_database, prefect_database_url
+from tradepipe.errors import ConfigurationError
 
 
 def test_prefect_database_is_sqlite_in_the_run_dir_or_postgres_with_asyncpg(tmp_path: Path) -> None:
@@ -23,7 +24,9 @@ def test_prefect_database_is_sqlite_in_the_run_dir_or_postgres_with_asyncpg(tmp_
     assert prefect_database_url(laptop, tmp_path) == f"sqlite+aiosqlite:///{tmp_path.resolve()}/prefect.db"
     server = make_settings(tmp_path, server={"database_url": "postgresql+psycopg://postgres@127.0.0.1:5432/tp"})
     assert prefect_database_url(server, tmp_path) == "postgresql+asyncpg://postgres@127.0.0.1:5432/tp"
-    mysql = make_settings(tmp_path, server={"database_url": "mysql://u@h/db"})
+    with pytest.raises(ConfigurationError, match=r"server\.database_url: Prefect needs PostgreSQL"):
+        make_settings(tmp_path, server={"database_url": "mysql://u@h/db"})  # refused at load
+    mysql = server.model_copy(update={"server": server.server.model_copy(update={"database_url": "mysql://u@h/db"})})
     with pytest.raises(ValueError, match=r"server\.database_url"):
         prefect_database_url(mysql, tmp_path)
 

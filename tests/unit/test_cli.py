@@ -28,8 +28,24 @@ def test_help_lists_every_command_with_its_help() -> None:
         ("[risk]\nfoo = 1\n", "risk.foo"),
         ("seed = 'x'\n", "seed"),
         ("[discovery]\nbatch_size = 0\n", "discovery.batch_size"),
+        ("[sim]\nvenues = ['sim-alpha', 'sim-nowhere']\n", "sim.venues"),
+        ("[risk]\ntrade_size_pct = true\n", "risk.trade_size_pct"),
+        ("[reconcile]\ntolerance = inf\n", "reconcile.tolerance"),
+        ("[protections]\nenabled = ['nope']\n", "protections.enabled"),
+        ("database_url = 'mysql://trader:hunter2@db/x'\n", "database_url"),
+        ("database_url = 'postgresql://trader:hunter2@db:5432x/x'\n", "database_url"),
     ],
-    ids=["unknown-key", "wrong-type", "out-of-range"],
+    ids=[
+        "unknown-key",
+        "wrong-type",
+        "out-of-range",
+        "unknown-venue",
+        "bool-for-number",
+        "infinite",
+        "unknown-plugin",
+        "unsupported-database",
+        "unparsable-database",
+    ],
 )
 def test_bad_config_exits_2_naming_the_field_and_writes_nothing(tmp_path: Path, text: str, field: str) -> None:
     state = tmp_path / "state"
@@ -38,6 +54,7 @@ def test_bad_config_exits_2_naming_the_field_and_writes_nothing(tmp_path: Path, 
     result = runner.invoke(app, ["run", "--config", str(config)])
     assert result.exit_code == 2
     assert field in result.output
+    assert "hunter2" not in result.output and "Traceback" not in result.output
     assert not state.exists()
 
 
@@ -69,3 +86,29 @@ def test_summary_tables_show_every_headline_figure_in_80_columns() -> None:
     for figure in ("Cycle 3", "40", "19998.58", "18549.59", "1/3", "0.27", "SOL/USDT", "AAVE/USDT", "nan_values"):
         assert figure in text
     assert "…" not in text  # nothing truncated at 80 columns
+
+
+def test_unreadable_config_and_bad_environment_exit_2_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the default state dir ("state") would land here
+    latin = tmp_path / "latin1.toml"
+    latin.write_bytes("[paper]\nquote = 'EUR€'\n".encode("cp1252"))
+    taken = tmp_path / "taken"
+    taken.write_text("a file")
+    ok = tmp_path / "ok.toml"
+    ok.write_text(f'state_dir = "{tmp_path / "state"}"\n')
+    (tmp_path / "state_file.toml").write_text(f'state_dir = "{taken}"\n')
+    cases = [
+        (["--config", str(tmp_path)], {}, "cannot be read"),
+        (["--config", str(latin)], {}, "is not UTF-8"),
+        (["--config", str(tmp_path / "state_file.toml")], {}, "state_dir"),
+        (["--config", str(ok)], {"TRADEPIPE_SIM__VENUES": "[bad"}, "TRADEPIPE_SIM__VENUES"),
+    ]
+    for args, env, words in cases:
+        result = runner.invoke(app, ["run", *args], env=env)
+        assert result.exit_code == 2, (args, result.output)
+        assert words in " ".join(result.output.split()) and "Traceback" not in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latin1.toml", "ok.toml", "state_file.toml", "taken"]
+    assert taken.read_text() == "a file"

@@ -110,8 +110,9 @@ def test_filters_are_registered_classes_chosen_and_ordered_by_config() -> None:
     only_volume = build_universe([bad], DiscoverySection(filters=("volume", "quote")), as_of_ms=AS_OF)
     assert only_volume.rejected[0][2].startswith("quote volume")  # the first filter in config order speaks
     assert build_universe([bad], DiscoverySection(filters=()), as_of_ms=AS_OF).entries[0].symbol == "BAD/EUR"
+    unchecked = DiscoverySection().model_copy(update={"filters": ("quote", "nope")})  # load refuses it first
     with pytest.raises(ConfigurationError, match=r"discovery\.filters: unknown filter\(s\) \['nope'\]"):
-        build_universe([bad], DiscoverySection(filters=("quote", "nope")), as_of_ms=AS_OF)
+        build_universe([bad], unchecked, as_of_ms=AS_OF)
 
 
 def test_liquidity_ranking_discounts_a_wide_spread() -> None:

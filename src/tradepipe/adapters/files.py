@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from tradepipe.adapters.crash import crash_point
 from tradepipe.errors import UnsafeName
 
 SAFE_COMPONENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}")
@@ -28,7 +29,7 @@ def safe_path_component(kind: str, value: str) -> str:
     return value
 
 
-def write_atomically(path: Path, write: Callable[[Path], None], *, durable: bool = True) -> None:
+def write_atomically(path: Path, write: Callable[[Path], object], *, durable: bool = True) -> None:
     """Replace ``path`` with what ``write`` puts into the temp path it is given.
 
     ``durable=False`` skips both fsyncs: still never torn, but may be lost in a crash (fine for caches).
@@ -43,10 +44,12 @@ def write_atomically(path: Path, write: Callable[[Path], None], *, durable: bool
         if durable:
             with tmp.open("rb") as handle:
                 os.fsync(handle.fileno())
+        crash_point("file.written")  # the temp file is complete, the target still the old one
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    crash_point("file.replaced")  # renamed, the directory not yet fsynced
     if not durable:
         return
     dir_fd = os.open(directory, os.O_RDONLY)

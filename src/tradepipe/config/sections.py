@@ -2,24 +2,61 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import pairwise
-from typing import Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
+from tradepipe.config.names import (
+    CandidateFilterName,
+    ClassifierName,
+    ExitRuleName,
+    ProtectionName,
+    RegimeName,
+    SimVenue,
+    StrategyName,
+    UniverseFilterName,
+)
+from tradepipe.config.strict import no_bool_for_numbers
+from tradepipe.config.urls import redact, redact_any, server_url
 from tradepipe.config.weights import NestedTable
 
 Timeframe = Literal["1m", "5m", "15m", "1h", "4h", "1d"]
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Unknown keys refused, frozen, finite numbers only, no boolean read as a number, passwords redacted."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        return no_bool_for_numbers(cls.model_fields[str(info.field_name)].annotation, value)
+
+    @model_serializer(mode="wrap")
+    def _redacted(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return redact_any(handler(self))
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, redact(value) if isinstance(value, str) else value
 
 
 class SimSection(Section):
     """The built-in simulated market."""
 
-    venues: tuple[str, ...] = ("sim-alpha", "sim-beta")
+    venues: tuple[SimVenue, ...] = Field(("sim-alpha", "sim-beta"), min_length=1)
     bad_data_every: int = Field(25, ge=0, description="plant one bad candle in every Nth symbol (0 = none)")
     fail_first: tuple[tuple[str, int], ...] = Field(
         (),
@@ -31,7 +68,7 @@ class SimSection(Section):
     @classmethod
     def _known_reads(cls, value: object) -> tuple[tuple[str, int], ...]:
         pairs = value.items() if isinstance(value, dict) else value
-        table = {str(k): v for k, v in pairs}  # type: ignore[union-attr]
+        table = {str(k): v for k, v in pairs}  # type: ignore[attr-defined]
         reads = {"load_markets", "fetch_tickers", "fetch_ohlcv", "fetch_order_book", "fetch_balance", "fetch_my_trades"}
         unknown = sorted(set(table) - reads)
         if unknown or any(not isinstance(n, int) or n < 0 for n in table.values()):
@@ -53,7 +90,7 @@ class PaperSection(Section):
 class DiscoverySection(Section):
     """Stage 1: the filter chain (registered filters, applied in this order), ranking and batching."""
 
-    filters: tuple[str, ...] = Field(
+    filters: tuple[UniverseFilterName, ...] = Field(
         ("quote", "blacklist", "whitelist", "price", "volume", "spread", "age", "volatility"),
         description="filters applied in order; names from tradepipe.core.discovery.filters.FILTERS",
     )
@@ -132,7 +169,7 @@ class StrategySection(Section):
     atr_period: int = Field(14, ge=2)
     min_atr_pct: float = Field(0.002, ge=0, lt=1)
     max_atr_pct: float = Field(0.08, gt=0, lt=1)
-    regime_classifier: str = Field("rules", description="a name registered in core.strategy.regime.CLASSIFIERS")
+    regime_classifier: ClassifierName = Field("rules", description="registered in core.strategy.regime.CLASSIFIERS")
     routes: NestedTable = Field(
         {
             "trending_up": {"trend_following": 1.0, "momentum": 0.7, "breakout": 0.4},
@@ -141,7 +178,7 @@ class StrategySection(Section):
             "volatile": {"breakout": 0.6, "trend_following": 0.4},
             "breakout": {"breakout": 1.0, "momentum": 0.6, "trend_following": 0.5},
             "unknown": {},
-        },  # type: ignore[assignment]
+        },
         description="regime -> {strategy = weight}; {} routes nothing; an unlisted regime uses the strategies "
         "that declare it",
         validate_default=True,
@@ -149,13 +186,39 @@ class StrategySection(Section):
     params: NestedTable = Field((), description="strategy -> {parameter = value} overrides")
     agreement_weight: float = Field(0.5, ge=0, le=1, description="how much disagreement between strategies costs")
     regime_weight: float = Field(0.5, ge=0, le=1, description="how much a low regime confidence costs")
-    filters: tuple[str, ...] = Field(("min_score", "cooldown", "top_n"), description="candidate filters, in order")
+    filters: tuple[CandidateFilterName, ...] = Field(
+        ("min_score", "cooldown", "top_n"), description="candidate filters, in order"
+    )
     min_score: float = Field(0.05, ge=0, le=1)
     top_n: int = Field(20, ge=0, description="most candidates handed to risk per cycle (0 = no limit)")
     cooldown_cycles: int = Field(0, ge=0, description="cycles after an entry before the symbol is a candidate again")
     timeout_s: float = Field(1.0, gt=0, description="a strategy slower than this on a symbol is recorded as failed")
     cache: bool = Field(True, description="reuse results for unchanged candles (symbol:strategy:data:params)")
     cache_max_age_s: float = Field(86_400, gt=0, description="evaluation cache entries unused this long are deleted")
+
+    @field_validator("routes")
+    @classmethod
+    def _known_routes(cls, routes: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]) -> tuple[object, ...]:
+        for regime, table in routes:
+            if regime not in get_args(RegimeName):
+                raise ValueError(f"unknown regime {regime!r}; known: {list(get_args(RegimeName))}")
+            _known_strategies(f"routes.{regime}", (name for name, _ in table))
+            for name, weight in table:
+                if weight < 0:
+                    raise ValueError(f"routes.{regime}.{name}: weight must be >= 0, got {weight}")
+        return routes
+
+    @field_validator("params")
+    @classmethod
+    def _known_params(cls, params: tuple[tuple[str, object], ...]) -> tuple[object, ...]:
+        _known_strategies("params", (name for name, _ in params))
+        return params
+
+
+def _known_strategies(where: str, names: Iterable[str]) -> None:
+    unknown = sorted(set(names) - set(get_args(StrategyName)))
+    if unknown:
+        raise ValueError(f"{where}: unknown strategy {unknown}; known: {list(get_args(StrategyName))}")
 
 
 class RiskSection(Section):
@@ -214,7 +277,7 @@ class LowProfitParams(Section):
 class ProtectionsSection(Section):
     """Protections (registered plugins, as freqtrade's): each locks entries for a while; locks are persisted."""
 
-    enabled: tuple[str, ...] = ("cooldown", "stoploss_guard", "max_drawdown", "low_profit")
+    enabled: tuple[ProtectionName, ...] = ("cooldown", "stoploss_guard", "max_drawdown", "low_profit")
     cooldown: CooldownParams = CooldownParams()
     stoploss_guard: StoplossGuardParams = StoplossGuardParams()
     max_drawdown: MaxDrawdownParams = MaxDrawdownParams()
@@ -252,6 +315,8 @@ class ServerSection(Section):
     work_pool: str = Field("tradepipe-process", min_length=1)
     startup_timeout_s: float = Field(180.0, gt=0)
 
+    _database_url = field_validator("database_url")(server_url)
+
 
 class MetricsSection(Section):
     """Prometheus metrics: served by ``tradepipe serve`` from the runs stored in the ledger."""
@@ -282,11 +347,8 @@ class PositionsSection(Section):
     cost_method: Literal["average", "fifo"] = "average"
 
 
-ExitRuleName = Literal["stop_loss", "take_profit", "trailing_stop", "ladder", "time_exit", "break_even"]
-
-
 class ExitsSection(Section):
-    """Exit rules stage 7 applies to open positions, in this order (registry: ``core.positions.exits``)."""
+    """Exit rules stage 7 applies to open positions, in this order (registry: ``core.positions.rules.REGISTRY``)."""
 
     rules: tuple[ExitRuleName, ...] = ("stop_loss", "take_profit", "trailing_stop")
     trailing_activation_pct: float = Field(0.02, ge=0, description="gain over entry before the trail starts")
@@ -327,7 +389,7 @@ class ExecutionSection(Section):
     read_backoff_s: float = Field(0.05, ge=0, le=60, description="first backoff between read tries (doubles)")
     rate_limit_backoff_s: float = Field(0.5, ge=0, le=600, description="first per-venue backoff after a 429")
     rate_limit_max_backoff_s: float = Field(8.0, ge=0, le=3_600)
-    rate_limit_rounds: int = Field(4, ge=1, le=50, description="send rounds for rate-limited orders, then withdraw")
+    rate_limit_rounds: int = Field(4, ge=1, le=50, description="send rounds for rate-limited orders, then deny")
     resize_on_insufficient_funds: bool = Field(True, description="re-size once from a fresh balance")
     not_found_grace_s: float = Field(
         0.0, ge=0, le=86_400, description="an order a venue does not show is closed as never taken only after this"

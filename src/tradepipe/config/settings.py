@@ -6,7 +6,14 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import (
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -31,6 +38,8 @@ from tradepipe.config.sections import (
     SniperSection,
     StrategySection,
 )
+from tradepipe.config.strict import no_bool_for_numbers
+from tradepipe.config.urls import ledger_url, redact, redact_any
 
 TOML_DATA: ContextVar[dict[str, Any] | None] = ContextVar("TOML_DATA", default=None)
 
@@ -46,7 +55,9 @@ class _TomlDataSource(PydanticBaseSettingsSource):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TRADEPIPE_", env_nested_delimiter="__", extra="forbid", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="TRADEPIPE_", env_nested_delimiter="__", extra="forbid", frozen=True, allow_inf_nan=False
+    )
 
     mode: Literal["paper", "live"] = "paper"
     state_dir: Path = Path("state")
@@ -73,6 +84,31 @@ class Settings(BaseSettings):
     metrics: MetricsSection = MetricsSection()
     alerts: AlertsSection = AlertsSection()
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        return no_bool_for_numbers(cls.model_fields[str(info.field_name)].annotation, value)
+
+    _database_url = field_validator("database_url")(ledger_url)
+
+    @model_serializer(mode="wrap")
+    def _redacted(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Dumps (and so Prefect's stored flow-run parameters) never hold a password; the object keeps it."""
+        return redact_any(handler(self))
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, redact(value) if isinstance(value, str) else value
+
+    @field_validator("state_dir")
+    @classmethod
+    def _state_dir_is_a_directory(cls, path: Path) -> Path:
+        for part in (path, *path.parents):
+            if part.exists() and not part.is_dir():
+                where = "" if part == path else f" (in {path})"
+                raise ValueError(f"{part}{where} is a file, not a directory; point state_dir at a directory")
+        return path
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -90,6 +126,12 @@ class Settings(BaseSettings):
             raise ValueError("strategy.fast must be smaller than strategy.slow")
         if self.strategy.min_atr_pct >= self.strategy.max_atr_pct:
             raise ValueError("strategy.min_atr_pct must be smaller than strategy.max_atr_pct")
+        sources = {*self.sim.venues, *self.marketdata.ccxt_sources}
+        if unknown := sorted(set(self.marketdata.fallback_sources) - sources):
+            raise ValueError(
+                f"marketdata.fallback_sources: unknown source(s) {unknown}; "
+                f"allowed: sim.venues and marketdata.ccxt_sources, here {sorted(sources)}"
+            )
         if self.mode == "live" and not self.live.enabled:
             raise ValueError("mode = 'live' needs [live] enabled = true (an explicit opt-in)")
         return self

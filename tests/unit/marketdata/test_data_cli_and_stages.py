@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -70,13 +71,29 @@ def test_discovery_attaches_new_pools_and_caches_tickers_in_sim_time(tmp_path: P
     assert cache.counters.misses == 4
 
 
+def test_a_wrong_shape_ticker_cache_file_is_refetched_not_fatal(tmp_path: Path) -> None:
+    settings = Settings(state_dir=tmp_path)
+    as_of = first_as_of_ms(settings)
+    snaps = discover.venue_snapshots(settings, as_of)
+    files = sorted((tmp_path / "cache" / "tickers").iterdir())
+    assert len(files) == 2  # one per venue
+    for f in files:
+        entry = json.loads(f.read_text())
+        f.write_text(json.dumps({**entry, "value": [{"venue": 1, "symbol": ["not", "a", "snapshot"]}]}))
+    market_sources.ticker_cache.cache_clear()  # a new process: only the disk entries are left
+    assert discover.venue_snapshots(settings, as_of) == snaps
+    assert market_sources.ticker_cache(settings).counters.discarded == 2
+    assert all(json.loads(f.read_text())["value"][0]["venue"] != 1 for f in files)  # rewritten by the refetch
+
+
 def test_router_config_is_validated_and_keeps_breakers_across_cycles(tmp_path: Path) -> None:
     settings = Settings(state_dir=tmp_path, marketdata={"fallback_sources": ["sim-beta"]})
     as_of = first_as_of_ms(settings)
     first = market_sources.router(settings, gateways(settings, as_of))
     later = market_sources.router(settings, gateways(settings, as_of + 3_600_000))
     assert first.breakers is later.breakers and first.order == ["sim-beta", "sim-alpha"]
-    bad = Settings(state_dir=tmp_path, marketdata={"fallback_sources": ["binance"]})
+    md = settings.marketdata.model_copy(update={"fallback_sources": ("binance",)})
+    bad = settings.model_copy(update={"marketdata": md})  # load refuses it first (tests/unit/test_config.py)
     with pytest.raises(ConfigurationError, match=r"marketdata\.fallback_sources: unknown source"):
         market_sources.router(bad, gateways(bad, as_of))
 

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import pickle
 import subprocess
 import sys
 import textwrap
+from dataclasses import asdict
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from tests.unit.marketdata.conftest import HOUR
-from tradepipe.adapters.storage.cache import TtlCache
+from tradepipe.adapters.storage.cache import RecordList, TtlCache
 from tradepipe.adapters.storage.candles import ParquetCandleStore, file_hash
 from tradepipe.core.marketdata import WindowCache, ttl_ms
 from tradepipe.core.marketdata.fetch import candle_rows
+from tradepipe.domain.market import MarketSnapshot
 from tradepipe.errors import CorruptData, UnsafeName
 
 
@@ -112,13 +116,84 @@ def test_ttl_cache_in_memory_and_on_disk(tmp_path: Path) -> None:
     assert (cache.counters.hits, cache.counters.misses) == (1, 2)
 
 
-@pytest.mark.parametrize("bad", [b"", b"not a pickle"])
-def test_an_unreadable_cache_file_is_a_miss(tmp_path: Path, bad: bytes) -> None:
+class _Bomb:
+    """Unpickling this runs code: it creates ``marker``."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return exec, (f"open({str(self.marker)!r}, 'w').close()",)
+
+
+def test_a_pickle_bomb_in_the_cache_directory_never_runs(tmp_path: Path) -> None:
+    cache_dir, marker = tmp_path / "cache", tmp_path / "pwned"
+    TtlCache(cache_dir).put("k", {"a": 1}, now_ms=0, ttl_ms=10)
+    files = list(cache_dir.iterdir())
+    assert files and pickle.loads(pickle.dumps(_Bomb(tmp_path / "armed"))) is None  # the bomb is live
+    assert (tmp_path / "armed").exists()
+    for f in files:
+        f.write_bytes(pickle.dumps((10, _Bomb(marker))))
+    cache = TtlCache(cache_dir)
+    assert cache.get("k", 1) is None and not marker.exists()
+    assert cache.counters.discarded == 1 and list(cache_dir.iterdir()) == []  # removed, not read again
+
+
+WRONG_SHAPES = [
+    b"",
+    b"not json",
+    b"\xff\xfe\x00",
+    b"[1, 2]",
+    b'{"format": "tradepipe.ttl-cache/1", "key": "k", "expires_ms": 10}',
+    b'{"format": "tradepipe.ttl-cache/1", "key": "other", "expires_ms": 10, "value": 1}',
+    b'{"format": "tradepipe.ttl-cache/1", "key": "k", "expires_ms": true, "value": 1}',
+    b'{"format": "tradepipe.ttl-cache/1", "key": "k", "expires_ms": "10", "value": 1}',
+    b"[" * 100_000,
+]
+
+
+@pytest.mark.parametrize("bad", WRONG_SHAPES)
+def test_an_unreadable_or_wrong_shape_cache_file_is_a_miss_and_removed(tmp_path: Path, bad: bytes) -> None:
+    TtlCache(tmp_path).put("k", 1, now_ms=0, ttl_ms=10)
+    [path] = tmp_path.iterdir()
+    path.write_bytes(bad)
     cache = TtlCache(tmp_path)
-    cache.put("k", 1, now_ms=0, ttl_ms=10)
-    for f in tmp_path.glob("*.pkl"):
-        f.write_bytes(bad)
-    assert TtlCache(tmp_path).get("k", 1) is None
+    assert cache.get("k", 1) is None and cache.counters.discarded == 1 and not path.exists()
+    cache.put("k", 2, now_ms=0, ttl_ms=10)
+    assert TtlCache(tmp_path).get("k", 1) == 2  # the next put heals it
+
+
+SNAPSHOT = MarketSnapshot("sim-alpha", "BTC/USDT", "BTC", "USDT", 100.0, 99.5, 100.5, 1e6, 110.0, None, 1_000)
+
+
+def test_snapshots_round_trip_through_the_json_cache(tmp_path: Path) -> None:
+    snaps = [SNAPSHOT, MarketSnapshot("v", "X/USDT", "X", "USDT", 1.0, 0.9, 1.1, 5.0)]
+    TtlCache(tmp_path, RecordList(MarketSnapshot)).put("k", snaps, now_ms=0, ttl_ms=10)
+    again = TtlCache(tmp_path, RecordList(MarketSnapshot))
+    assert again.get("k", 1) == snaps and again.counters.disk_hits == 1
+    assert json.loads(next(tmp_path.iterdir()).read_text())["value"][0]["symbol"] == "BTC/USDT"  # plain JSON
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"venue": "v"},  # fields missing
+        {**asdict(SNAPSHOT), "extra": 1},
+        {**asdict(SNAPSHOT), "last": "100"},
+        {**asdict(SNAPSHOT), "bid": True},
+        {**asdict(SNAPSHOT), "listed_at_ms": 1.5},
+        {**asdict(SNAPSHOT), "symbol": None},
+        [1, 2, 3],
+    ],
+)
+def test_a_wrong_shape_snapshot_is_a_miss(tmp_path: Path, record: object) -> None:
+    cache = TtlCache(tmp_path, RecordList(MarketSnapshot))
+    cache.put("k", [SNAPSHOT], now_ms=0, ttl_ms=10)
+    [path] = tmp_path.iterdir()
+    entry = json.loads(path.read_text())
+    path.write_text(json.dumps({**entry, "value": [record]}))
+    fresh = TtlCache(tmp_path, RecordList(MarketSnapshot))
+    assert fresh.get("k", 1) is None and not path.exists()
 
 
 def test_a_reader_survives_another_process_compacting_the_partition(tmp_path: Path) -> None:

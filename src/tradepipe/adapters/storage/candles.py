@@ -26,6 +26,7 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
+from tradepipe.adapters.crash import crash_point
 from tradepipe.adapters.files import safe_path_component, write_atomically
 from tradepipe.core.marketdata.fetch import CANDLE_SCHEMA
 from tradepipe.domain.market import DatasetRef
@@ -257,7 +258,9 @@ def _replace(path: Path, frame: pl.DataFrame, *, compact: bool = False) -> None:
             )
         else:
             frame.write_parquet(name, compression="zstd", statistics=False)
+        crash_point("candles.before_replace")
         os.replace(name, path)
+        crash_point("candles.replaced")
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise
