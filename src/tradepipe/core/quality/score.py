@@ -22,7 +22,7 @@ from tradepipe.domain.quality import QualityIssue, QualityReport, Verdict
 CHECK_WEIGHTS: dict[str, float] = {
     # integrity: the data is wrong, a strategy must not see it
     "missing_data": 1.0,  # the venue returned nothing / the fetch failed
-    "corrupt_file": 1.0,  # the batch file is unreadable, has the wrong schema or the wrong content hash
+    "corrupt_file": 1.0,  # a batch or history file is unreadable, has the wrong schema or the wrong content hash
     "nan_values": 1.0,  # NaN, null or ±inf in a price or the volume
     "non_positive_price": 1.0,
     "ohlc_inconsistent": 1.0,  # low ≤ open, close ≤ high fails
