@@ -3,10 +3,11 @@ restarted; after the restart's cycle (execute recovers by lookup, reconcile comp
 
 A dry ``tradepipe run --cycles 2`` counts how often each crash point is reached (``TRADEPIPE_CRASH_AT=count=<file>``;
 the points are listed in ``tradepipe/adapters/crash.py``: the order journal, the venue's wallet, every stage's end,
-the report, atomic file replacements, candle-store parts). Each scenario then runs ``tradepipe run --cycles 2`` in
-its own session with ``TRADEPIPE_CRASH_AT=<point>:<n>`` (points in turn, ``n`` drawn), kills whatever is left of
-its process group, restarts with ``tradepipe run`` (one cycle) and checks ``invariants.problems`` and the equity
-identity of the restart's summary. One state dir carries through every scenario, as a real deployment's would.
+the report, atomic file replacements, candle-store parts). Until the wanted number of runs was really killed (a
+drawn ``n`` may lie beyond what a run reaches), each scenario runs ``tradepipe run --cycles 2`` in its own session
+with ``TRADEPIPE_CRASH_AT=<point>:<n>`` (points in turn, ``n`` drawn), kills whatever is left of its process group,
+restarts with ``tradepipe run`` (one cycle) and checks ``invariants.problems`` and the equity identity of the
+restart's summary. One state dir carries through every scenario, as a real deployment's would.
 
 The runs share one Prefect API and one Dask cluster started by the test (each ``tradepipe run`` would otherwise
 start its own, ~20 s), and skip the Great Expectations tier (~15 s of setup per process; the gate's own checks run).
@@ -39,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def dask_address() -> Iterator[str]:
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         yield cluster.scheduler_address
 
 
@@ -101,6 +102,7 @@ def draws(counts: dict[str, int], kills: int, seed: int) -> list[tuple[str, int]
 
 
 def gauntlet(root: Path, prefect_url: str, dask_address: str, kills: int, seed: int) -> dict[str, Any]:
+    """Scenarios until ``kills`` runs were really killed (a drawn point may lie beyond what a run reaches)."""
     started = time.perf_counter()
     dry = root / "dry"
     code, err = tradepipe_run(run_env(dry, prefect_url, dask_address, f"count={root / 'counts.json'}"), 2)
@@ -108,7 +110,9 @@ def gauntlet(root: Path, prefect_url: str, dask_address: str, kills: int, seed: 
     assert not problems(dry)
     counts = json.loads((root / "counts.json").read_text())
     state, report = root / "state", {"counts": counts, "scenarios": [], "violations": {}}
-    for i, (point, nth) in enumerate(draws(counts, kills, seed)):
+    for i, (point, nth) in enumerate(draws(counts, 2 * kills, seed)):
+        if sum(s["crash"] == "killed" for s in report["scenarios"]) >= kills:
+            break
         code, err = tradepipe_run(run_env(state, prefect_url, dask_address, f"{point}:{nth}"), 2)
         scenario = {"i": i, "point": point, "nth": nth, "crash": "killed" if code == -signal.SIGKILL else code}
         code, err = tradepipe_run(run_env(state, prefect_url, dask_address, None), 1)
@@ -126,7 +130,8 @@ def gauntlet(root: Path, prefect_url: str, dask_address: str, kills: int, seed: 
     report["seconds"] = round(time.perf_counter() - started, 1)
     (root / "gauntlet.json").write_text(json.dumps(report, indent=1))
     print(
-        f"kill gauntlet: {report['kills']} kills of {kills} scenarios, {len(report['violations'])} with violations, "
+        f"kill gauntlet: {report['kills']} kills in {len(report['scenarios'])} scenarios, "
+        f"{len(report['violations'])} with violations, "
         f"{report['seconds']} s; points {sorted({s['point'] for s in report['scenarios'] if s['crash'] == 'killed'})}"
     )
     return report
@@ -135,17 +140,15 @@ def gauntlet(root: Path, prefect_url: str, dask_address: str, kills: int, seed: 
 @pytest.mark.timeout(600)
 def test_a_few_kills_of_the_whole_run_lose_nothing(prefect_api: str, dask_address: str, tmp_path: Path) -> None:
     report = gauntlet(tmp_path, prefect_api, dask_address, kills=2, seed=3)
-    assert report["kills"] >= 1  # a drawn point may lie beyond what this state's run reaches
+    assert report["kills"] == 2
     assert not report["violations"], json.dumps(report["violations"], indent=1)[:4000]
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(7_200)
-def test_a_hundred_and_twenty_kills_across_every_stage_lose_nothing(
-    prefect_api: str, dask_address: str, tmp_path: Path
-) -> None:
-    report = gauntlet(tmp_path, prefect_api, dask_address, kills=120, seed=4)
-    assert report["kills"] >= 100
+@pytest.mark.timeout(14_400)  # ~20 s a scenario on a quiet machine, ~90 s on a loaded one
+def test_a_hundred_kills_across_every_stage_lose_nothing(prefect_api: str, dask_address: str, tmp_path: Path) -> None:
+    report = gauntlet(tmp_path, prefect_api, dask_address, kills=100, seed=4)
+    assert report["kills"] == 100
     killed_at = {s["point"] for s in report["scenarios"] if s["crash"] == "killed"}
     assert {"stage.manage.done", "stage.reconcile.done", "candles.replaced"} <= killed_at
     assert not report["violations"], json.dumps(report["violations"], indent=1)[:4000]
