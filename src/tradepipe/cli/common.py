@@ -7,7 +7,6 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
@@ -32,7 +31,7 @@ def exit_code(exc: TradepipeError) -> int:
 class CommandGroup(TyperGroup):
     """The app's group: a damaged ledger met by any command exits 2 with the message, never a traceback."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # typer's Context (typer vendors its own click)
         try:
             return super().invoke(ctx)
         except LedgerCorrupted as exc:
