@@ -259,3 +259,8 @@ def test_accepted_urls_parse_the_same_with_sqlalchemy() -> None:
             "psycopg",
         )
         assert redact(ledger_url(url)) == parsed.render_as_string(hide_password=True)
+
+
+def test_a_fault_drill_that_is_not_a_table_names_the_field(tmp_path: Path) -> None:  # found by the fuzz test
+    with pytest.raises(ConfigurationError, match=r"sim\.fail_first: a table of read method = count"):
+        load_settings(write(tmp_path, "[sim]\nfail_first = 0\n"))

@@ -68,12 +68,18 @@ class SimSection(Section):
     @classmethod
     def _known_reads(cls, value: object) -> tuple[tuple[str, int], ...]:
         pairs = value.items() if isinstance(value, dict) else value
-        table = {str(k): v for k, v in pairs}  # type: ignore[union-attr]
+        if not isinstance(pairs, Iterable) or isinstance(pairs, str) or not all(_is_pair(p) for p in pairs):
+            raise ValueError("a table of read method = count is needed, e.g. {fetch_tickers = 1}")
+        table = {str(k): v for k, v in pairs}
         reads = {"load_markets", "fetch_tickers", "fetch_ohlcv", "fetch_order_book", "fetch_balance", "fetch_my_trades"}
         unknown = sorted(set(table) - reads)
         if unknown or any(not isinstance(n, int) or n < 0 for n in table.values()):
             raise ValueError(f"unknown read method(s) {unknown} or a bad count; allowed: {sorted(reads)}")
         return tuple(sorted(table.items()))
+
+
+def _is_pair(item: object) -> bool:
+    return isinstance(item, tuple | list) and len(item) == 2
 
 
 class PaperSection(Section):
