@@ -149,6 +149,8 @@ def test_an_infinite_number_from_the_environment_is_refused(tmp_path: Path, monk
         ("[strategy.routes]\nsideways = {momentum = 1.0}\n", "strategy.routes", "unknown regime 'sideways'"),
         ("[strategy.routes]\nranging = {momentum = -1.0}\n", "strategy.routes", "weight must be >= 0"),
         ("[strategy.params]\nastrology = {x = 1}\n", "strategy.params", "unknown strategy ['astrology']"),
+        ("[strategy.params]\nmomentum = {colour = 1}\n", "strategy.params", "params.momentum: unknown ['colour']"),
+        ("[strategy.params]\nbreakout = {volume_bars = 2.5}\n", "strategy.params", "a whole number is needed"),
         ("[exits]\nrules = ['moon']\n", "exits.rules.0", "'stop_loss', 'take_profit'"),
     ],
 )

@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from tradepipe.config.names import (
+    STRATEGY_PARAMS,
     CandidateFilterName,
     ClassifierName,
     ExitRuleName,
@@ -216,8 +217,15 @@ class StrategySection(Section):
 
     @field_validator("params")
     @classmethod
-    def _known_params(cls, params: tuple[tuple[str, object], ...]) -> tuple[object, ...]:
+    def _known_params(cls, params: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]) -> tuple[object, ...]:
         _known_strategies("params", (name for name, _ in params))
+        for name, table in params:
+            known = STRATEGY_PARAMS[name]
+            if unknown := sorted({key for key, _ in table} - set(known)):
+                raise ValueError(f"params.{name}: unknown {unknown}; known: {sorted(known)}")
+            for key, value in table:
+                if known[key] is int and not float(value).is_integer():
+                    raise ValueError(f"params.{name}.{key}: a whole number is needed, got {value}")
         return params
 
 
