@@ -152,6 +152,9 @@ def test_an_infinite_number_from_the_environment_is_refused(tmp_path: Path, monk
         ("[strategy.params]\nmomentum = {colour = 1}\n", "strategy.params", "params.momentum: unknown ['colour']"),
         ("[strategy.params]\nbreakout = {volume_bars = 2.5}\n", "strategy.params", "a whole number is needed"),
         ("[exits]\nrules = ['moon']\n", "exits.rules.0", "'stop_loss', 'take_profit'"),
+        ("[marketdata]\nccxt_sources = ['Binance ']\n", "marketdata.ccxt_sources.0", "should match pattern"),
+        ("[alerts]\nwebhook_url = 'http://[bad'\n", "alerts.webhook_url", "not a URL"),
+        ("[alerts]\nwebhook_url = 'ftp://h/x'\n", "alerts.webhook_url", "http:// or https://"),
     ],
 )
 def test_every_referenced_name_exists_at_load(tmp_path: Path, text: str, field: str, allowed: str) -> None:

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from itertools import pairwise
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    StringConstraints,
     ValidationInfo,
     field_validator,
     model_serializer,
     model_validator,
 )
 
+from tradepipe.config import urls
 from tradepipe.config.names import (
     STRATEGY_PARAMS,
     CandidateFilterName,
@@ -29,7 +31,7 @@ from tradepipe.config.names import (
     UniverseFilterName,
 )
 from tradepipe.config.strict import no_bool_for_numbers
-from tradepipe.config.urls import redact, redact_any, server_url
+from tradepipe.config.urls import redact, redact_any
 from tradepipe.config.weights import NestedTable
 
 Timeframe = Literal["1m", "5m", "15m", "1h", "4h", "1d"]
@@ -131,7 +133,7 @@ class MarketDataSection(Section):
     breaker_failures: int = Field(5, ge=1, description="consecutive failures that open a source's circuit")
     breaker_cooldown_s: float = Field(30.0, ge=0, description="seconds an open circuit waits before one probe")
     retry_attempts: int = Field(3, ge=1, le=10, description="attempts per request before falling back")
-    ccxt_sources: tuple[str, ...] = Field(
+    ccxt_sources: tuple[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")], ...] = Field(
         (), description="ccxt exchange ids added as read-only candle sources (reaches the network); empty = none"
     )
     keep_view_bars: int = Field(48, ge=1, description="batch views older than this many bars are deleted")
@@ -329,7 +331,7 @@ class ServerSection(Section):
     work_pool: str = Field("tradepipe-process", min_length=1)
     startup_timeout_s: float = Field(180.0, gt=0)
 
-    _database_url = field_validator("database_url")(server_url)
+    _database_url = field_validator("database_url")(urls.server_url)
 
 
 class MetricsSection(Section):
@@ -353,6 +355,8 @@ class AlertsSection(Section):
     drawdown: float = Field(0.15, gt=0, le=1, description="fall of equity from its peak")
     reconciliation_diffs: int = Field(0, ge=0, description="differences left by reconcile above this fire")
     stage_failures: int = Field(0, ge=0, description="failed stages in the run above this fire")
+
+    _webhook_url = field_validator("webhook_url")(urls.webhook_url)
 
 
 class PositionsSection(Section):
