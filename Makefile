@@ -16,7 +16,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= 1
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 180
 
-.PHONY: help setup run test test-all lint format bench serve stop deploy chromium clean
+.PHONY: help setup run test test-slow test-all lint format bench serve stop deploy chromium clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,13 +33,17 @@ setup: $(STAMP) ## create .venv with the locked versions (run and test do this t
 run: $(STAMP) ## one paper trading cycle on the simulated exchange (offline; SQLite, ephemeral Prefect, local Dask)
 	$(BIN)/tradepipe run $(ARGS)
 
-lint: $(STAMP) ## ruff + import rules
+lint: $(STAMP) ## ruff + import rules + mypy
 	$(BIN)/ruff check src tasks flows tests bench
 	$(BIN)/ruff format --check src tasks flows tests bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: $(STAMP) lint $(if $(ON_CI),chromium) ## lint, then every test except the slow ones (PostgreSQL tests included)
 	$(BIN)/pytest -m "not slow $(BROWSER)" -q $(PYTEST_ARGS)
+
+test-slow: $(STAMP) ## only the slow tests: the 200-cycle soak, the kill gauntlets, the long crash harness
+	$(BIN)/pytest -m "$(if $(BROWSER),slow,slow and not browser)" -q $(PYTEST_ARGS)
 
 test-all: $(STAMP) lint ## every test, slow ones too
 	$(BIN)/pytest -q $(PYTEST_ARGS)

@@ -17,12 +17,16 @@ from tradepipe.core.reporting import CycleSummary
 def trading_cycle(settings: Settings | None = None, max_symbols: int | None = None) -> CycleSummary:
     settings = settings or load_settings()
     ctx = stages.open_cycle(settings, f"run-{uuid.uuid4().hex[:12]}")
-    universe = stages.discover(settings, ctx, max_symbols)
-    fetched = stages.fetch(settings, ctx, universe)
-    gate = stages.gate(settings, ctx, fetched, universe.pools)
-    decisions = stages.evaluate(settings, ctx, gate)
-    sized = stages.size(settings, ctx, decisions, gate)
-    entries = stages.execute(settings, ctx, sized)
+    try:
+        universe = stages.discover(settings, ctx, max_symbols)
+        fetched = stages.fetch(settings, ctx, universe)
+        gate = stages.gate(settings, ctx, fetched, universe.pools)
+        decisions = stages.evaluate(settings, ctx, gate)
+        sized = stages.size(settings, ctx, decisions, gate)
+        entries = stages.execute(settings, ctx, sized)
+    except Exception:
+        stages.manage(settings, ctx)  # a failed entry path never keeps stop-loss and take-profit from running
+        raise
     exits = stages.manage(settings, ctx)
     reconciliations = stages.reconcile_ledger(settings, ctx)
     return stages.report(

@@ -9,6 +9,7 @@ from prefect.context import FlowRunContext
 
 from tasks.artifacts import emit_alert_events
 from tradepipe.config import Settings, load_settings
+from tradepipe.errors import TradepipeError
 from tradepipe.stages.observe import observe_failure
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,9 @@ def observe_failed_cycle(flow: Any, flow_run: Any, state: Any) -> None:
     try:
         settings = run_settings()
         seen = observe_failure(settings, state.message or "the flow run failed")
+    except TradepipeError as exc:  # e.g. the damaged ledger that failed the cycle: its message says it all
+        logger.error("could not record the failed cycle's metrics: %s", exc)
+        return
     except Exception:  # a hook must not hide the failure it reports on
         logger.exception("could not record the failed cycle's metrics")
         return

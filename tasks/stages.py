@@ -28,8 +28,9 @@ from tradepipe.stages import start
 
 @task(name="open-cycle", cache_policy=NO_CACHE)
 def open_cycle(settings: Settings, run_id: str) -> CycleContext:
+    ctx = start.open_cycle(settings, run_id)  # the run lock first: a run refused by it writes nothing
     gate_stage.prewarm(settings)  # GX imports in seconds: overlap it with discover and fetch
-    return start.open_cycle(settings, run_id)
+    return ctx
 
 
 @task(

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from tradepipe.adapters.storage.run_lock import RUN_LOCKS
 from tradepipe.config import Settings, load_settings
 
 # Prefect keeps its home (settings, local DB) out of the user's ~/.prefect during tests; no telemetry.
@@ -21,6 +22,13 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 PG_ADMIN_URL = os.environ.get("TRADEPIPE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(autouse=True)
+def _release_run_locks() -> Iterator[None]:
+    """Stages called directly (not through a flow that ends its run) leave the run lock held: release it."""
+    yield
+    RUN_LOCKS.release_all()
 
 
 def _pg_reachable() -> str | None:
@@ -76,3 +84,14 @@ def make_settings(state_dir: Path, **overrides: Any) -> Settings:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path / "state", discovery={"max_symbols": 20})
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[str]:
+    """One temporary Prefect API for every test in the session that needs one (it takes 10–30 s to start); its URL,
+    for subprocesses (``PREFECT_API_URL``)."""
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield str(PREFECT_API_URL.value())

@@ -59,8 +59,27 @@ class ConfigurationError(HaltError):
     """The configuration is invalid; the message names the field and what is allowed."""
 
 
+class UnsafeName(ConfigurationError, ValueError):
+    """A name that would become part of a file path (venue, symbol, timeframe, key) is not one safe component."""
+
+    def __init__(self, field: str, value: object, allowed: str) -> None:
+        super().__init__(f"{field}: {value!r} cannot name a file or directory; allowed: {allowed}")
+        self.field = field
+        self.value = value
+
+
 class DataQualityError(HaltError):
     """Input data cannot be trusted (a corrupt file, an impossible candle)."""
+
+
+class CorruptData(DataQualityError):
+    """A stored file of one (venue, symbol) cannot be read; it was moved aside. Quarantine that symbol only."""
+
+    def __init__(self, venue: str, symbol: str, detail: str) -> None:
+        super().__init__(f"{venue} {symbol}: {detail}")
+        self.venue = venue
+        self.symbol = symbol
+        self.detail = detail
 
 
 class ReconciliationError(HaltError):
@@ -69,6 +88,19 @@ class ReconciliationError(HaltError):
 
 class LedgerError(HaltError):
     """The ledger refused a write that would make it inconsistent."""
+
+
+class RunLocked(HaltError):
+    """Another live run holds the ledger's run lock; nothing was written. The message names its pid and since when."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(message)
+        self.where = where
+
+
+class LedgerCorrupted(HaltError):
+    """The ledger's files are damaged or incomplete (a deleted SQLite WAL, a malformed database file): stop,
+    keep the files, restore or start a new ledger, reconcile. The message names the file and these steps."""
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from tradepipe.adapters.files import safe_path_component
 from tradepipe.adapters.quality.runner import GxRunner
 from tradepipe.adapters.storage.candles import ParquetCandleStore
 from tradepipe.adapters.storage.database import make_engine, migrate
@@ -92,7 +93,7 @@ def gateways(settings: Settings, as_of_ms: int) -> dict[str, VenueGateway]:
     return {
         name: PaperBroker(
             venues[name],
-            wallet_dir / f"{name}.json",
+            wallet_dir / f"{safe_path_component('sim.venues', name)}.json",
             clock,
             starting_cash={settings.paper.quote: settings.paper.starting_cash},
             realism=paper_realism(settings),

@@ -14,7 +14,7 @@ from tradepipe.cli import app
 pytestmark = pytest.mark.timeout(400)
 
 
-def test_backtest_flow_publishes_the_summary_and_an_equity_svg(prefect_api: None, tmp_path: Path) -> None:
+def test_backtest_flow_publishes_the_summary_and_an_equity_svg(prefect_api: str, tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "state")
     first = backtest(settings=settings, bars=120, symbols=2, seed=11)
     assert first["seed"] == 11 and len(first["symbols"]) == 2 and first["bars"] == 120

@@ -28,7 +28,7 @@ async def _latest_artifact(key: str) -> object:
 
 
 @pytest.mark.slow  # a whole cold cycle; tests/flows/test_trading_cycle.py runs the report stage in make test
-def test_a_cycle_stores_its_metrics_and_publishes_report_and_metrics_table(prefect_api: None, tmp_path: Path) -> None:
+def test_a_cycle_stores_its_metrics_and_publishes_report_and_metrics_table(prefect_api: str, tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "state", discovery={"max_symbols": 10})
     summary = trading_cycle(settings=settings)
     names = {m["name"] for m in summary.metrics}
@@ -44,7 +44,7 @@ def test_a_cycle_stores_its_metrics_and_publishes_report_and_metrics_table(prefe
     assert table.type == "table" and "stage_latency_p50_seconds" in table.data  # type: ignore[attr-defined]
 
 
-def test_a_failed_cycle_records_metrics_and_raises_the_stage_failure_alert(prefect_api: None, tmp_path: Path) -> None:
+def test_a_failed_cycle_records_metrics_and_raises_the_stage_failure_alert(prefect_api: str, tmp_path: Path) -> None:
     ok = make_settings(tmp_path / "state")  # load refuses an unknown venue; copied in, wiring still refuses it
     settings = ok.model_copy(update={"sim": ok.sim.model_copy(update={"venues": ("sim-alpha", "sim-nowhere")})})
     with pytest.raises(ConfigurationError, match="sim-nowhere"):

@@ -13,7 +13,7 @@ from tradepipe.cli.data_store import summary_frame
 pytestmark = pytest.mark.timeout(400)
 
 
-def test_data_refresh_fills_the_store_incrementally(prefect_api: None, tmp_path: Path) -> None:
+def test_data_refresh_fills_the_store_incrementally(prefect_api: str, tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "state")
     first = data_refresh(settings=settings, symbols=["BTC/USDT", "ETH/USDT"], bars=120)
     assert first["pairs"] == 4 and first["incomplete"] == 0  # both symbols on both sim venues

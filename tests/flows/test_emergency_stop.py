@@ -48,7 +48,7 @@ def trading_book(tmp_path: Path) -> Settings:
     return settings
 
 
-def test_emergency_stop_cancels_every_order_closes_every_position_and_halts(prefect_api: None, tmp_path: Path) -> None:
+def test_emergency_stop_cancels_every_order_closes_every_position_and_halts(prefect_api: str, tmp_path: Path) -> None:
     settings = trading_book(tmp_path)
     ledger = wiring.ledger(settings)
     result = emergency_stop(settings=settings)
@@ -80,7 +80,7 @@ def test_emergency_stop_cancels_every_order_closes_every_position_and_halts(pref
     assert ledger.active_halts() == [] and portfolio_state(settings, [], {}).halted is None
 
 
-def test_emergency_stop_from_the_cli_can_leave_positions_open(prefect_api: None, tmp_path: Path) -> None:
+def test_emergency_stop_from_the_cli_can_leave_positions_open(prefect_api: str, tmp_path: Path) -> None:
     settings = trading_book(tmp_path)
     config = tmp_path / "tp.toml"
     config.write_text(f'state_dir = "{settings.state_dir}"\n')

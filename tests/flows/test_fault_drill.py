@@ -16,7 +16,7 @@ from tradepipe import wiring
 pytestmark = pytest.mark.timeout(300)
 
 
-def test_a_transient_blip_is_retried_by_prefect_and_the_cycle_completes(prefect_api: None, tmp_path: Path) -> None:
+def test_a_transient_blip_is_retried_by_prefect_and_the_cycle_completes(prefect_api: str, tmp_path: Path) -> None:
     settings = make_settings(
         tmp_path / "state", discovery={"max_symbols": 10}, sim={"fail_first": {"fetch_tickers": 1}}
     )

@@ -23,7 +23,7 @@ def flaky(failures: list[BaseException]) -> tuple[Task[[], int], list[int]]:
     return read, calls
 
 
-def test_transient_errors_are_retried_until_success(prefect_api: None) -> None:
+def test_transient_errors_are_retried_until_success(prefect_api: str) -> None:
     read, calls = flaky([TransientVenueError("timeout"), RateLimited("429")])
 
     @flow
@@ -34,7 +34,7 @@ def test_transient_errors_are_retried_until_success(prefect_api: None) -> None:
     assert len(calls) == 3
 
 
-def test_a_halting_error_is_not_retried(prefect_api: None) -> None:
+def test_a_halting_error_is_not_retried(prefect_api: str) -> None:
     read, calls = flaky([DataQualityError("corrupt candle file")])
 
     @flow

@@ -48,7 +48,7 @@ async def _stored(flow_run_id: UUID) -> tuple[str, str, str]:
 
 @pytest.mark.postgres
 def test_the_database_password_is_in_no_flow_run_parameter_task_run_or_log(
-    prefect_api: None, pg_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    prefect_api: str, pg_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     secret_url = pg_url.replace("postgres@", f"postgres:{SECRET}@", 1)  # trust auth: any password connects
     assert SECRET in secret_url

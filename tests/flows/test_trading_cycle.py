@@ -22,7 +22,7 @@ STAGES = ["discover", "fetch", "gate", "evaluate", "size", "execute", "manage", 
 
 
 @pytest.fixture(scope="module")
-def two_cycles(prefect_api: None, tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, list[dict]]:
+def two_cycles(prefect_api: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, list[dict]]:
     settings = make_settings(
         tmp_path_factory.mktemp("cycle") / "state", discovery={"max_symbols": 30}, sim={"bad_data_every": 5}
     )

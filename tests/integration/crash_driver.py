@@ -7,11 +7,14 @@ hit) pairs (every point first). For each kill, in ``<root>/k<i>`` (a copy of a m
 1. a child runs two cycles of the real execute stage (cycle 2 re-offers cycle 1's intents, cancels the working
    orders on sim-beta and sells two positions) with ``TRADEPIPE_CRASH_AT=<point>:<nth>``, SIGKILLed there (or finishes);
 2. a fresh child (no crash env) opens the next cycle and runs the execute stage again with cycle 1's intents
-   (what a rerun of the flow does): recovery by lookup, duplicates skipped.
+   (what a rerun of the flow does): recovery by lookup, duplicates skipped. With ``"recovery": "reconcile"`` in
+   the plan the child reconciles first (``tradepipe reconcile`` after the restart: venue trades are imported
+   before any lookup), then runs that execute stage, then reconciles again (the cycle's own reconcile stage).
 
 The ledger is a SQLite file; the venue state is the paper wallets' JSON files (a ``PaperBroker`` per sim venue,
 configured to accept a reused client order id, so a duplicate send would show). The test reads both afterwards.
 Beyond the distinct single kills, a scenario also kills the first recovery (then a second recovery runs).
+``"points"`` in the plan restricts the kills to the named crash points.
 Results (one JSON line per scenario, the dry run first) go to ``<root>/results.jsonl``.
 """
 
@@ -41,6 +44,7 @@ from tradepipe.domain.money import to_decimal  # noqa: E402
 from tradepipe.domain.orders import IntentPurpose, OrderIntent, OrderType, Side, TimeInForce  # noqa: E402
 from tradepipe.domain.portfolio import Position  # noqa: E402
 from tradepipe.stages import execute as execute_stage  # noqa: E402
+from tradepipe.stages import reconcile as reconcile_stage  # noqa: E402
 from tradepipe.stages import start  # noqa: E402
 
 # (venue, symbol, side, type, amount, limit offset from mid in bps or None)
@@ -93,9 +97,10 @@ def intents(settings: Settings) -> list[OrderIntent]:
 
 
 def crash_run(settings: Settings) -> None:
+    ctx = start.open_cycle(settings, "run-1")  # before the first wallet write: recovery reuses run-1's intents
     planned = intents(settings)
     for run in ("run-1", "run-2"):
-        ctx = start.open_cycle(settings, run)
+        ctx = ctx if run == "run-1" else start.open_cycle(settings, run)
         execute_stage.execute(settings, ctx, SizingOutcome(tuple(planned), ()))
         if run == "run-2":
             gateways = wiring.gateways(settings, ctx.as_of_ms)
@@ -126,6 +131,13 @@ def exits(positions: list[Position]) -> list[OrderIntent]:
 def recovery_run(settings: Settings) -> None:
     ctx = start.open_cycle(settings, f"run-recover-{os.getpid()}")
     execute_stage.execute(settings, ctx, SizingOutcome(tuple(intents(settings)), ()))
+
+
+def reconcile_recovery_run(settings: Settings) -> None:
+    ctx = start.open_cycle(settings, f"run-recover-{os.getpid()}")
+    reconcile_stage.reconcile(settings, ctx)
+    execute_stage.execute(settings, ctx, SizingOutcome(tuple(intents(settings)), ()))
+    reconcile_stage.reconcile(settings, ctx)
 
 
 def child(target: Any, settings: Settings, env: dict[str, str], report: Path | None = None) -> int:
@@ -189,13 +201,15 @@ def main(plan_path: str) -> None:
         shutil.copytree(template, work)
         return root / name
 
+    recover = reconcile_recovery_run if plan.get("recovery") == "reconcile" else recovery_run
     dry = fresh("dry")
     status = child(crash_run, settings, {crash.ENV: "count"}, report=work / "reached.json")
     counts = json.loads((work / "reached.json").read_text())
+    drawn = {p: n for p, n in counts.items() if p in plan.get("points", counts)}
     work.rename(dry)
     with (root / "results.jsonl").open("w") as out:
         out.write(json.dumps({"name": "dry", "crash": describe(status), "reached": counts}) + "\n")
-        for i, (point, nth, point2, nth2) in enumerate(kill_points(counts, plan["kills"], plan.get("seed", 0))):
+        for i, (point, nth, point2, nth2) in enumerate(kill_points(drawn, plan["kills"], plan.get("seed", 0))):
             if "only" in plan and i not in plan["only"]:
                 continue
             name = f"k{i:03d}"
@@ -204,8 +218,8 @@ def main(plan_path: str) -> None:
             result["crash"] = describe(child(crash_run, settings, {crash.ENV: f"{point}:{nth}"}))
             if point2 is not None:
                 result.update(point2=point2, nth2=nth2)
-                result["crash2"] = describe(child(recovery_run, settings, {crash.ENV: f"{point2}:{nth2}"}))
-            result["recovery"] = describe(child(recovery_run, settings, {}))
+                result["crash2"] = describe(child(recover, settings, {crash.ENV: f"{point2}:{nth2}"}))
+            result["recovery"] = describe(child(recover, settings, {}))
             work.rename(keep)
             out.write(json.dumps(result) + "\n")
             out.flush()

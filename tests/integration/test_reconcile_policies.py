@@ -22,7 +22,7 @@ from tradepipe.config import Settings
 from tradepipe.core import execution, venue_mapping
 from tradepipe.core.execution.ids import client_order_id
 from tradepipe.domain.cycle import CycleContext
-from tradepipe.domain.orders import IntentPurpose, OrderIntent, OrderType, Side
+from tradepipe.domain.orders import EventKind, IntentPurpose, OrderIntent, OrderStatus, OrderType, Side
 from tradepipe.domain.portfolio import LIVE, PAPER
 from tradepipe.stages import start
 from tradepipe.stages.marks import portfolio_state
@@ -116,6 +116,26 @@ def test_a_fill_missing_in_the_ledger_is_imported(world: World) -> None:
         (PAPER, "missing_fill", "imported"), (LIVE, "missing_fill", "imported"),
     ]  # fmt: skip
     assert portfolio_state(world.settings, world.ledger.open_positions(), {}).halted is None
+
+
+def test_an_order_of_ours_follows_the_fills_reconcile_imports(world: World) -> None:
+    cid = "tp-killed-1"
+    intent = OrderIntent(cid, world.ctx.run_id, VENUE, SYMBOL, Side.BUY, Decimal("0.01"), OrderType.MARKET,
+                         IntentPurpose.ENTRY, Decimal("1"))  # fmt: skip
+    assert world.ledger.add_intent(intent, submitted=True)
+    world.paper.create_order(SYMBOL, "market", "buy", 0.01, None, {"clientOrderId": cid})  # killed before the ack
+    cash = world.ledger.cash()[(VENUE, "USDT")]
+    (diff,) = world.reconcile()[PAPER].diffs
+    assert (diff.kind, diff.resolution, diff.delta) == ("missing_fill", "imported", Decimal("0.01"))
+    order = world.ledger.tracked(cid)
+    assert order is not None and (order.status, order.filled) == (OrderStatus.FILLED, Decimal("0.01"))
+    events = world.ledger.order_events(cid)
+    assert [e.kind for e in events] == [EventKind.INITIALIZED, EventKind.SUBMITTED, EventKind.ACCEPTED,
+                                        EventKind.FILLED]  # fmt: skip
+    assert events[-1].trade_id is not None and events[-1].detail.startswith("imported by reconciliation")
+    assert world.ledger.open_orders() == [] and world.ledger.cash()[(VENUE, "USDT")] < cash
+    assert world.ledger.open_positions()[0].amount == Decimal("0.02")
+    assert world.reconcile()[PAPER].status == "clean"
 
 
 def test_an_order_the_venue_no_longer_lists_is_looked_up_never_assumed_canceled(world: World) -> None:

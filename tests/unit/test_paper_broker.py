@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from tradepipe.adapters.venues.paper_broker import PaperBroker
-from tradepipe.adapters.venues.sim_exchange import SimExchange
+from tradepipe.adapters.venues.sim_exchange import FaultPlan, SimExchange
 from tradepipe.adapters.venues.sim_market import SimMarket
 from tradepipe.clock import SimClock
-from tradepipe.errors import InsufficientFunds, VenueRejected
+from tradepipe.errors import InsufficientFunds, OrderOutcomeUnknown, RateLimited, TransientVenueError, VenueRejected
 
 HOUR = 3_600_000
 SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT"]
@@ -191,3 +191,28 @@ def test_resting_limit_order_reserves_funds_and_fills_at_its_price_when_crossed(
     assert filled["fee"]["cost"] == pytest.approx(0.2 * limit * 0.0005)
     balance = broker.fetch_balance()
     assert balance["used"]["USDT"] == 0 and balance["total"]["BTC"] == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize("applied", [True, False])
+def test_a_timed_out_paper_order_is_unknown_and_found_by_client_id_only_if_it_took_effect(
+    market: SimMarket, tmp_path: Path, applied: bool
+) -> None:
+    venue = make_venue(market, SimClock(market.start_ms + 250 * HOUR))
+    plan = FaultPlan(timeout={"create_order": 1.0}, applied_on_timeout=1.0 if applied else 0.0)
+    broker = PaperBroker(venue, tmp_path / "w.json", venue.clock, starting_cash={"USDT": 50_000.0}, faults=plan)
+    with pytest.raises(OrderOutcomeUnknown):
+        broker.create_order("BTC/USDT", "market", "buy", 0.01, params={"clientOrderId": "c-1"})
+    found = make_broker(venue, tmp_path / "w.json").fetch_order_by_client_id("c-1")  # a later process looks it up
+    assert (found is not None and found["status"] == "closed") is applied
+
+
+def test_paper_account_reads_and_rate_limits_fail_as_the_plan_draws(market: SimMarket, tmp_path: Path) -> None:
+    venue = make_venue(market, SimClock(market.start_ms + 250 * HOUR))
+    plan = FaultPlan(timeout={"fetch_balance": 1.0}, rate_limit={"create_order": 1.0})
+    broker = PaperBroker(venue, tmp_path / "w.json", venue.clock, starting_cash={"USDT": 50_000.0}, faults=plan)
+    with pytest.raises(TransientVenueError):
+        broker.fetch_balance()
+    with pytest.raises(RateLimited):
+        broker.create_order("BTC/USDT", "market", "buy", 0.01, params={"clientOrderId": "c-2"})
+    assert broker.fetch_order_by_client_id("c-2") is None  # a rate limit has no effect
+    assert wallet(tmp_path / "w.json") == {"USDT": Decimal("50000")}

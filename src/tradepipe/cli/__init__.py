@@ -13,13 +13,14 @@ from tradepipe.cli import emergency, history, positions, reconcile, run
 from tradepipe.cli import orders as orders_cli
 from tradepipe.cli import risk as risk_cli
 from tradepipe.cli import serve as serve_cli
-from tradepipe.cli.common import prepare_prefect
+from tradepipe.cli.common import CommandGroup, prepare_prefect
 from tradepipe.cli.run import summary_tables
 
 app = typer.Typer(
     help="tradepipe: a Prefect-orchestrated crypto trading pipeline (paper trading on a simulator by default).",
     no_args_is_help=True,
     add_completion=False,
+    cls=CommandGroup,
 )
 app.command()(run.run)
 app.command()(positions.positions)

@@ -12,8 +12,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tradepipe.cli.common import ConfigOption, console, err_console, load_or_exit
-from tradepipe.errors import ConfigurationError, TradepipeError
+from tradepipe.cli.common import ConfigOption, console, err_console, exit_code, load_or_exit
+from tradepipe.errors import TradepipeError
 
 
 def _when(ms: int) -> str:
@@ -36,7 +36,7 @@ def backtest(
             run = stage.backtest(settings, bars, symbols)
     except TradepipeError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(code=2 if isinstance(exc, ConfigurationError) else 1) from None
+        raise typer.Exit(code=exit_code(exc)) from None
     r = run.result
     plot = stage.write_plot(settings, run, f"cli-seed{run.seed}-{bars}x{symbols}")
     table = Table(title=f"Backtest {run.venue} {', '.join(run.symbols)} ({run.timeframe}, seed {run.seed})")

@@ -19,7 +19,7 @@ from tradepipe.cli.common import ConfigOption, console, err_console, load_or_exi
 from tradepipe.clock import timeframe_ms
 from tradepipe.config import Settings
 from tradepipe.core.ports import VenueGateway
-from tradepipe.errors import TradepipeError
+from tradepipe.errors import CorruptData, TradepipeError, UnsafeName
 
 TimeframeOption = Annotated[
     str | None, typer.Option("--timeframe", "-t", help="Bar size (default: marketdata.timeframe).")
@@ -96,6 +96,8 @@ def download(
     )
     for source, calls, error_rate, state in report.sources:
         console.print(f"  {source}: {calls} calls, error rate {error_rate:.0%}, {state}")
+    for _, _, reason in report.corrupt:
+        console.print(f"  [yellow]corrupt file set aside, symbol quarantined:[/] {reason}")
 
 
 def list_(
@@ -116,7 +118,14 @@ def list_(
         parts = store.parts(v, sym, tf)
         if (venue and v != venue) or not parts:
             continue
-        frame = store.read(v, sym, tf)
+        try:
+            frame = store.read(v, sym, tf)
+        except CorruptData as exc:
+            err_console.print(f"[yellow]corrupt file set aside:[/] {exc}")
+            parts = store.parts(v, sym, tf)
+            if not parts:
+                continue
+            frame = store.read(v, sym, tf)
         size = sum(p.stat().st_size for _, _, p in parts) / 1024
         table.add_row(
             v, sym, tf, f"{frame.height:,}", _when(parts[0][0]), _when(parts[-1][1]), str(len(parts)), f"{size:.1f}"
@@ -138,7 +147,14 @@ def show(
 
     settings = load_or_exit(config)
     tf = timeframe or settings.marketdata.timeframe
-    frame = wiring.store(settings).read(venue, symbol, tf)
+    try:
+        frame = wiring.store(settings).read(venue, symbol, tf)
+    except CorruptData as exc:
+        err_console.print(f"[bold red]error:[/] corrupt file set aside (the next download re-fetches it): {exc}")
+        raise typer.Exit(code=1) from None
+    except UnsafeName as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(code=2) from None
     if frame.is_empty():
         err_console.print(f"[bold red]error:[/] no {tf} candles stored for {venue} {symbol}")
         raise typer.Exit(code=1)

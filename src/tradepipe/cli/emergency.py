@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from tradepipe.cli.common import ConfigOption, console, err_console, load_or_exit, prepare_prefect
+from tradepipe.cli.common import (
+    ConfigOption,
+    check_ledger,
+    console,
+    err_console,
+    exit_code,
+    load_or_exit,
+    prepare_prefect,
+)
 from tradepipe.cli.positions import AccountOption, check_account
 from tradepipe.errors import TradepipeError
 
@@ -20,6 +28,7 @@ def emergency_stop(
 ) -> None:
     """Halt new entries, cancel every open order and close every position at market."""
     settings = load_or_exit(config)
+    check_ledger(settings)
     prepare_prefect(settings)
     from flows.emergency_stop import emergency_stop as stop_flow
 
@@ -28,7 +37,7 @@ def emergency_stop(
             result = stop_flow(settings=settings, leave_positions=leave_positions, reason=reason)
     except TradepipeError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(code=1) from None
+        raise typer.Exit(code=exit_code(exc)) from None
     console.print(f"[bold red]HALTED[/] (halt #{result['halt_id']}): new entries blocked until `tradepipe resume`")
     console.print(f"canceled {result['canceled']} open order(s); closed {len(result['closed'])} position(s)")
     if result["positions_left"]:

@@ -12,7 +12,8 @@ from tradepipe.cli.common import ConfigOption, console, load_or_exit
 app = typer.Typer(help="Orders and their state-machine events (from the ledger).", no_args_is_help=True)
 STATUS_STYLE = {
     "filled": "green", "partially_filled": "cyan", "accepted": "cyan", "canceled": "dim", "expired": "dim",
-    "rejected": "yellow", "unknown": "bold red", "submitted": "bold red", "cancel_pending": "magenta",
+    "denied": "yellow", "rejected": "yellow", "unknown": "bold red", "submitted": "bold red",
+    "cancel_pending": "magenta",
 }  # fmt: skip
 
 

@@ -6,10 +6,18 @@ from typing import Annotated
 
 import typer
 
-from tradepipe.cli.common import ConfigOption, console, err_console, load_or_exit, prepare_prefect
+from tradepipe.cli.common import (
+    ConfigOption,
+    check_ledger,
+    console,
+    err_console,
+    exit_code,
+    load_or_exit,
+    prepare_prefect,
+)
 from tradepipe.cli.history import print_reconciliations
 from tradepipe.domain.portfolio import ACCOUNTS
-from tradepipe.errors import ConfigurationError, TradepipeError
+from tradepipe.errors import TradepipeError
 
 
 def reconcile(
@@ -29,6 +37,7 @@ def reconcile(
             highlight=False,
         )
         raise typer.Exit(code=2)
+    check_ledger(settings)
     prepare_prefect(settings)
     from flows.reconcile import reconcile as reconcile_flow
     from tradepipe import wiring
@@ -39,7 +48,7 @@ def reconcile(
             results = reconcile_flow(settings=settings, account=account)
     except TradepipeError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(code=2 if isinstance(exc, ConfigurationError) else 1) from None
+        raise typer.Exit(code=exit_code(exc)) from None
     shown = []
     for name in sorted({r.account for r in results}):
         shown += wiring.ledger(settings).for_account(name).reconciliation_history(len(results))

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tradepipe.cli.common import ConfigOption, console, load_or_exit
+from tradepipe.cli.common import ConfigOption, console, err_console, load_or_exit
 
 app = typer.Typer(help="Risk protections: list the active locks, release them by hand.", no_args_is_help=True)
 
@@ -55,9 +55,15 @@ def release(
     """Release active locks by hand (a protection may lock again next cycle if its trigger still holds)."""
     from tradepipe import wiring
     from tradepipe.adapters.storage.protections import ProtectionStore
+    from tradepipe.core.risk.protections import REGISTRY
 
     if not (protection or symbol or yes):
         console.print("[yellow]give --protection and/or --symbol, or --yes to release every active lock[/]")
+        raise typer.Exit(2)
+    if protection is not None and protection not in REGISTRY:
+        known = ", ".join(sorted(REGISTRY))
+        message = f"--protection: unknown protection {protection!r}; known: {known}"
+        err_console.print(f"[bold red]error:[/] {message}", highlight=False)
         raise typer.Exit(2)
     settings = load_or_exit(config)
     ledger = wiring.ledger(settings)

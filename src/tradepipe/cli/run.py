@@ -9,8 +9,18 @@ from rich.console import Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tradepipe.cli.common import ConfigOption, console, err_console, load_or_exit, prepare_prefect
-from tradepipe.errors import ConfigurationError, TradepipeError
+from tradepipe.adapters.storage.run_lock import RUN_LOCKS
+from tradepipe.cli.common import (
+    ConfigOption,
+    check_ledger,
+    console,
+    err_console,
+    exit_code,
+    load_or_exit,
+    prepare_prefect,
+)
+from tradepipe.config import Settings
+from tradepipe.errors import ConfigurationError, RunLocked, TradepipeError
 
 
 def run(
@@ -19,8 +29,21 @@ def run(
     seed: Annotated[int | None, typer.Option(min=0, help="Seed of the simulated market (default: config).")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Run paper trading cycles on the built-in simulated exchange and print each cycle's summary."""
+    """Run paper trading cycles on the built-in simulated exchange and print each cycle's summary.
+
+    The ledger's run lock is held for all the cycles: a second run on the same ledger exits 2 before it writes.
+    """
     settings = load_or_exit(config, {"seed": seed} if seed is not None else None)
+    try:
+        with RUN_LOCKS.held(settings.ledger_url):
+            _run_cycles(settings, cycles, symbols)
+    except (RunLocked, ConfigurationError) as exc:  # another live run holds the ledger; a ledger we cannot lock
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(code=2) from None
+
+
+def _run_cycles(settings: Settings, cycles: int, symbols: int | None) -> None:
+    check_ledger(settings)
     prepare_prefect(settings)
     from flows.trading_cycle import trading_cycle
 
@@ -34,7 +57,7 @@ def run(
                 summary = trading_cycle(settings=settings, max_symbols=symbols)
             except TradepipeError as exc:
                 err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-                raise typer.Exit(code=2 if isinstance(exc, ConfigurationError) else 1) from None
+                raise typer.Exit(code=exit_code(exc)) from None
             progress.console.print(summary_tables(summary.as_dict()))
             progress.advance(bar)
 
@@ -43,7 +66,7 @@ def summary_tables(s: dict[str, Any]) -> Group:
     """The cycle summary as rich renderables: headline, stage seconds, open positions, quarantined symbols."""
     head = Table(title=f"Cycle {s['cycle']} ({s['run_id']}) at {s['as_of']}", show_header=False)
     for justify in ("left", "right", "left", "right", "left", "right"):
-        head.add_column(justify=justify)  # type: ignore[arg-type]
+        head.add_column(justify=justify)
     head.add_row("universe", str(s["universe"]), "signals", str(s["signals"]), "equity", s["equity"])
     head.add_row("quarantined", str(len(s["quarantined"])), "orders", str(s["orders"]), "cash", s["cash"])
     head.add_row("cache hit/miss", f"{s['cache_hits']}/{s['cache_misses']}", "fills", str(s["fills"]),

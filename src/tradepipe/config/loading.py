@@ -70,7 +70,7 @@ def describe_env_error(exc: SettingsError) -> str:
             continue
         try:
             json.loads(value)
-        except ValueError as bad:
+        except json.JSONDecodeError as bad:
             if value.lstrip()[:1] in ("[", "{") or upper == prefix:
                 field = upper.removeprefix("TRADEPIPE_").lower().replace("__", ".")
                 lines.append(f"  {name} ({field}): not valid JSON ({bad.msg} at char {bad.pos}); given: {value!r}")

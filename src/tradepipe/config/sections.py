@@ -187,7 +187,7 @@ class StrategySection(Section):
             "volatile": {"breakout": 0.6, "trend_following": 0.4},
             "breakout": {"breakout": 1.0, "momentum": 0.6, "trend_following": 0.5},
             "unknown": {},
-        },  # type: ignore[assignment]
+        },
         description="regime -> {strategy = weight}; {} routes nothing; an unlisted regime uses the strategies "
         "that declare it",
         validate_default=True,
@@ -366,7 +366,7 @@ class PositionsSection(Section):
 
 
 class ExitsSection(Section):
-    """Exit rules stage 7 applies to open positions, in this order (registry: ``core.positions.exits``)."""
+    """Exit rules stage 7 applies to open positions, in this order (registry: ``core.positions.rules.REGISTRY``)."""
 
     rules: tuple[ExitRuleName, ...] = ("stop_loss", "take_profit", "trailing_stop")
     trailing_activation_pct: float = Field(0.02, ge=0, description="gain over entry before the trail starts")
@@ -407,7 +407,7 @@ class ExecutionSection(Section):
     read_backoff_s: float = Field(0.05, ge=0, le=60, description="first backoff between read tries (doubles)")
     rate_limit_backoff_s: float = Field(0.5, ge=0, le=600, description="first per-venue backoff after a 429")
     rate_limit_max_backoff_s: float = Field(8.0, ge=0, le=3_600)
-    rate_limit_rounds: int = Field(4, ge=1, le=50, description="send rounds for rate-limited orders, then withdraw")
+    rate_limit_rounds: int = Field(4, ge=1, le=50, description="send rounds for rate-limited orders, then deny")
     resize_on_insufficient_funds: bool = Field(True, description="re-size once from a fresh balance")
     not_found_grace_s: float = Field(
         0.0, ge=0, le=86_400, description="an order a venue does not show is closed as never taken only after this"

@@ -40,18 +40,22 @@ class OrderStatus(StrEnum):
     FILLED = "filled"
     CANCEL_PENDING = "cancel_pending"
     CANCELED = "canceled"
+    DENIED = "denied"  # never sent: a guard or a give-up refused it before the venue saw it
     REJECTED = "rejected"
     EXPIRED = "expired"
     UNKNOWN = "unknown"
 
 
-TERMINAL_STATUSES = frozenset({OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED})
+TERMINAL_STATUSES = frozenset(
+    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.DENIED, OrderStatus.REJECTED, OrderStatus.EXPIRED}
+)
 
 
 class EventKind(StrEnum):
     """What happened to an order, in the past tense; ``core.execution.states.TRANSITIONS`` says what it leads to."""
 
     INITIALIZED = "initialized"  # the intent row was committed (the first event of every order)
+    DENIED = "denied"  # not sent, and never will be: slippage guard, rate-limit give-up (the detail says which)
     SUBMITTED = "submitted"  # committed just before the venue call
     DEFERRED = "deferred"  # the venue rate-limited the create: it was not taken, we may send it again
     TIMED_OUT = "timed_out"  # the create call's outcome is unknown: look it up, never resend
@@ -149,6 +153,7 @@ class TrackedOrder:
     emulated: bool = False  # a stop we hold locally and send as a market order when triggered
     arrival_price: Decimal | None = None  # the book's mid when we decided to send: realised slippage is vs this
     updated_ms: int | None = None  # wall-clock time of the last recorded change (epoch ms)
+    previous_status: OrderStatus | None = None  # while CANCEL_PENDING: where a rejected cancel returns it to
 
     @property
     def client_order_id(self) -> str:

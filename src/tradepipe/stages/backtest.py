@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from tradepipe import wiring
+from tradepipe.adapters.files import safe_path_component
 from tradepipe.adapters.venues.sim_exchange import default_sim_venues
 from tradepipe.clock import SimClock, timeframe_ms
 from tradepipe.config import Settings
@@ -97,7 +98,7 @@ def backtest(settings: Settings, bars: int = 500, symbols: int = 3) -> BacktestR
 
 def write_plot(settings: Settings, run: BacktestRun, name: str) -> Path:
     """The equity curve as SVG under ``state_dir/backtests/<name>.svg``."""
-    path = Path(settings.state_dir).resolve() / "backtests" / f"{name}.svg"
+    path = Path(settings.state_dir).resolve() / "backtests" / f"{safe_path_component('name', name)}.svg"
     path.parent.mkdir(parents=True, exist_ok=True)
     title = f"equity, {run.venue} {', '.join(run.symbols)} ({run.timeframe}, seed {run.seed})"
     path.write_text(equity_svg(run.result.equity, title))

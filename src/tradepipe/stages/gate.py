@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from tradepipe import wiring
-from tradepipe.adapters.files import write_atomically
+from tradepipe.adapters.files import safe_path_component, write_atomically
 from tradepipe.adapters.quality.frames import ohlcv_frame, pool_facts_frame
 from tradepipe.adapters.storage.quality import GateRunRow
 from tradepipe.config import Settings
@@ -90,6 +91,7 @@ def gate(
         findings = {**consensus_findings(fetched), **(consensus or {})}
         for result in fetched:
             reports += [quality.missing_report(v, s, why, rules) for v, s, why in result.missing]
+            reports += [quality.corrupt_report(v, s, why, rules) for v, s, why in result.corrupt]
             frame, batch_reports = _first_tier(settings, ctx, result.ref, rules, findings)
             reports += batch_reports
             if frame is not None and frame.height:
@@ -135,7 +137,8 @@ def consensus_findings(fetched: Sequence[marketdata.FetchResult]) -> dict[Pair, 
     return {
         (f.venue, f.symbol): (
             f"{f.bars_disagreeing} of {f.bars_compared} bars disagree across {', '.join(f.sources)}; worst "
-            f"{f.worst_source} {f.worst_bps:.0f} bps at {_utc(f.worst_timestamp)}; "
+            f"{f.worst_source} {'without a usable close' if math.isinf(f.worst_bps) else f'{f.worst_bps:.0f} bps'} "
+            f"at {_utc(f.worst_timestamp)}; "
             f"{f.replaced} bars taken from another source"
         )
         for result in fetched
@@ -218,7 +221,7 @@ def _quarantine_views(settings: Settings) -> tuple[QuarantineView, ...]:
 def _publish(settings: Settings, ctx: CycleContext, summary: GateSummary, blocked: set[Pair]) -> Path:
     """Write the HTML report (per run, and ``latest.html``) and store the run and its reports."""
     directory = Path(settings.state_dir).resolve() / "quality" / "reports"
-    path = directory / f"{ctx.run_id}.html"
+    path = directory / f"{safe_path_component('run_id', ctx.run_id)}.html"
     page = render_html(summary, settings.quality.worst_symbols)
     for target in (path, directory / "latest.html"):
         write_atomically(target, lambda tmp: tmp.write_text(page, encoding="utf-8"))

@@ -12,12 +12,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from tradepipe import wiring
-from tradepipe.adapters.storage.cache import TtlCache
+from tradepipe.adapters.storage.cache import RecordList, TtlCache
 from tradepipe.clock import SimClock, timeframe_ms
 from tradepipe.config import Settings
 from tradepipe.core.discovery.pools import PoolFeed, PoolWatcher
 from tradepipe.core.marketdata import CircuitBreaker, ConsensusPolicy, RetryPolicy, SourceRouter, WindowCache
 from tradepipe.core.ports import VenueGateway
+from tradepipe.domain.market import MarketSnapshot
 from tradepipe.errors import ConfigurationError
 
 
@@ -95,6 +96,6 @@ def pool_feed(settings: Settings, as_of_ms: int) -> PoolFeed:
 
 
 @lru_cache(maxsize=4)
-def ticker_cache(settings: Settings) -> TtlCache:
-    """Venue snapshots cached in memory and under ``state_dir/cache``, keyed per venue, expiring in sim time."""
-    return TtlCache(Path(settings.state_dir) / "cache" / "tickers")
+def ticker_cache(settings: Settings) -> TtlCache[list[MarketSnapshot]]:
+    """Venue snapshots cached in memory and under ``state_dir/cache`` (JSON), keyed per venue, expiring in sim time."""
+    return TtlCache(Path(settings.state_dir) / "cache" / "tickers", RecordList(MarketSnapshot))

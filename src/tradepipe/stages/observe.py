@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from tradepipe import wiring
 from tradepipe.adapters.metrics.sinks import AlertSink, LogSink, WebhookSink, deliver
+from tradepipe.adapters.storage.run_lock import RUN_LOCKS
 from tradepipe.config import Settings
 from tradepipe.core.reporting.alerts import Thresholds, Triage, evaluate, triage
 from tradepipe.core.reporting.metrics import Metric, TradingFacts, operational_metrics, run_metrics, slippage_bps
@@ -128,12 +129,17 @@ def observe(settings: Settings, run_id: str, facts: TradingFacts | None, now: da
 def observe_failure(settings: Settings, reason: str, now: datetime | None = None) -> Observation | None:
     """After a cycle failed: mark its run failed, store what metrics it has and raise its alerts (stage failures).
 
-    The failed run is the newest one still ``running`` in the ledger (deployments never overlap: concurrency 1).
+    The failed run is the one this process opened under the ledger's run lock; a cycle that failed before
+    opening one (another run holds the lock, a bad seed) records nothing: the running run is someone else's.
+    The run lock is released.
     """
-    run_id = wiring.operations(settings).newest_running_run(settings.mode)
-    if run_id is None:
-        return None
-    seen = observe(settings, run_id, None, now)
-    summary = {"error": reason, "metrics": seen.metric_rows(), "alerts": seen.alert_rows()}
-    wiring.ledger(settings).finish_run(run_id, status="failed", equity=None, summary=summary)
-    return seen
+    run_id = RUN_LOCKS.run_id(settings.ledger_url)
+    try:
+        if run_id is None:
+            return None
+        seen = observe(settings, run_id, None, now)
+        summary = {"error": reason, "metrics": seen.metric_rows(), "alerts": seen.alert_rows()}
+        wiring.ledger(settings).finish_run(run_id, status="failed", equity=None, summary=summary)
+        return seen
+    finally:
+        RUN_LOCKS.end_run(settings.ledger_url)

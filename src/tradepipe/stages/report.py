@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from tradepipe import wiring
+from tradepipe.adapters.crash import crash_point
+from tradepipe.adapters.storage.run_lock import RUN_LOCKS
 from tradepipe.config import Settings
 from tradepipe.core import reconcile as rec
 from tradepipe.core.execution import ExecutionReport
@@ -33,7 +35,7 @@ def report(
     reconciliations: list[rec.ReconciliationResult],
     market_data: Mapping[str, int] | None = None,
 ) -> CycleSummary:
-    """Build the cycle summary from the ledger and close the run."""
+    """Build the cycle summary from the ledger, close the run and release its run lock."""
     started = time.perf_counter()
     ledger = wiring.ledger(settings)
     positions = ledger.open_positions()
@@ -83,5 +85,7 @@ def report(
     facts = trading_facts(settings, ctx.run_id, counts=counts, positions=positions, marks=marks, equity=state.equity)
     seen = observe(settings, ctx.run_id, facts)
     summary.metrics, summary.alerts = seen.metric_rows(), seen.alert_rows()
+    crash_point("report.before_finish")
     ledger.finish_run(ctx.run_id, status="completed", equity=state.equity, summary=summary.as_dict())
+    RUN_LOCKS.end_run(settings.ledger_url)
     return summary

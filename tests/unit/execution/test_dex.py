@@ -71,7 +71,8 @@ def test_a_swap_beyond_the_slippage_guard_is_denied_before_sending(
     order = buy("5000000")  # 10% of the pool: ~11% impact
     report = swap(order, venue, ledger, plan=plan, policy=ExecutionPolicy(max_slippage_bps=100), pacer=pacer)
     assert [cid for cid, _ in report.denied] == [order.client_order_id] and venue.fetch_my_trades() == []
-    assert "AMM curve" in ledger.tracked(order.client_order_id).reason  # type: ignore[union-attr]
+    tracked = ledger.tracked(order.client_order_id)
+    assert tracked is not None and tracked.status is S.DENIED and "AMM curve" in tracked.reason
 
 
 def test_failed_transactions_are_canceled_with_the_chains_reason_and_not_resubmitted(

@@ -206,3 +206,24 @@ def test_cancel_timeout_not_applied_reopens_the_order_and_a_second_cancel_works(
     venue.faults = FaultPlan()
     cancel_all_open_orders({VENUE: venue}, ledger, pacer=pacer)
     assert status(ledger, order.client_order_id) is S.CANCELED
+
+
+def test_a_cancel_not_applied_to_a_partly_filled_order_returns_it_to_partially_filled_from_the_ledger(
+    ledger: Ledger, make_venue: VenueFactory, pacer: Pacer
+) -> None:
+    venue = make_venue(depth=500.0)
+    order = limit("4", mid(venue, "ETH/USDT") * D("1.05"))  # takes the ask side, the rest rests
+    execute_intents([order], {VENUE: venue}, ledger, policy=POLICY, pacer=pacer)
+    cid = order.client_order_id
+    assert status(ledger, cid) is S.PARTIALLY_FILLED
+    venue.faults = FaultPlan(seed=4, timeout={"cancel_order": 1.0}, applied_on_timeout=0.0)
+    cancel_all_open_orders({VENUE: venue}, ledger, pacer=pacer)
+    pending = ledger.tracked(cid)  # read back as a new process would
+    assert pending is not None and (pending.status, pending.previous_status) == (S.CANCEL_PENDING, S.PARTIALLY_FILLED)
+    recover_unresolved({VENUE: venue}, ledger, pacer=pacer)
+    after = ledger.tracked(cid)
+    assert after is not None and (after.status, after.previous_status) == (S.PARTIALLY_FILLED, None)
+    assert 0 < after.filled < D("4")
+    kinds = [e.kind for e in ledger.order_events(cid)]
+    since = kinds[kinds.index(E.CANCEL_REQUESTED) + 1 :]  # trades the venue made meanwhile, then the rejection
+    assert since[-1] is E.CANCEL_REJECTED and set(since[:-1]) <= {E.PARTIALLY_FILLED}

@@ -119,7 +119,7 @@ def test_a_429_storm_defers_orders_and_sends_each_exactly_once(
     assert sleeper.slept and max(sleeper.slept) <= policy.rate_limit_max_backoff_s  # backed off per venue
 
 
-def test_orders_still_rate_limited_after_the_last_round_are_withdrawn(
+def test_orders_still_rate_limited_after_the_last_round_are_denied(
     ledger: Ledger, make_venue: VenueFactory, pacer: Pacer
 ) -> None:
     venue = make_venue(faults=FaultPlan(seed=2, rate_limit={"create_order": 1.0}))
@@ -127,8 +127,10 @@ def test_orders_still_rate_limited_after_the_last_round_are_withdrawn(
     report = execute_intents([order], {VENUE: venue}, ledger, policy=ExecutionPolicy(rate_limit_rounds=3), pacer=pacer)
     assert report.unknown == [] and [cid for cid, _ in report.denied] == [order.client_order_id]
     tracked = ledger.tracked(order.client_order_id)
-    assert tracked is not None and tracked.status is S.CANCELED and tracked.attempts == 3
+    assert tracked is not None and tracked.status is S.DENIED and tracked.attempts == 3
+    assert "still rate limited" in tracked.reason and kinds(ledger, order.client_order_id)[-1] is E.DENIED
     assert kinds(ledger, order.client_order_id).count(E.DEFERRED) == 3
+    assert ledger.open_orders() == []  # terminal: no later run sends or looks it up
     assert venue_orders(venue) == []
     assert recover_unresolved({VENUE: venue}, ledger, pacer=pacer).recovered == []  # terminal: nothing to do
 

@@ -11,7 +11,7 @@ from tradepipe.adapters.storage.ledger import Ledger
 from tradepipe.core import amm
 from tradepipe.core.execution import ExecutionPolicy, Pacer, execute_intents
 from tradepipe.core.execution.slippage import amm_estimate, book_estimate, guard
-from tradepipe.domain.orders import IntentPurpose, OrderStatus, OrderType, Side, TimeInForce
+from tradepipe.domain.orders import EventKind, IntentPurpose, OrderStatus, OrderType, Side, TimeInForce
 
 D = Decimal
 BOOK = {"bids": [[99.0, 1.0], [98.0, 2.0]], "asks": [[101.0, 1.0], [102.0, 1.0], [110.0, 5.0]]}
@@ -78,7 +78,8 @@ def test_a_denied_order_is_recorded_and_never_sent(ledger: Ledger, make_venue: V
     report = execute_intents([order], {venue.name: venue}, ledger, policy=policy, pacer=pacer)
     assert [cid for cid, _ in report.denied] == [order.client_order_id] and venue_orders(venue) == []
     tracked = ledger.tracked(order.client_order_id)
-    assert tracked is not None and tracked.status is OrderStatus.CANCELED and "denied" in tracked.reason
+    assert tracked is not None and tracked.status is OrderStatus.DENIED and "denied" in tracked.reason
+    assert [e.kind for e in ledger.order_events(order.client_order_id)] == [EventKind.INITIALIZED, EventKind.DENIED]
 
 
 def test_routing_picks_the_venue_with_the_best_price_after_fees(

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -107,3 +108,20 @@ def test_a_single_bad_source_per_bar_is_always_outvoted(
     assert (finding is None) == (not corrupted)
     if finding is not None:
         assert finding.bars_disagreeing == finding.replaced == len(corrupted) and finding.worst_source == "s0"
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf"), 0.0, -3.0])
+def test_a_close_without_a_usable_value_at_one_of_two_sources_is_taken_from_the_other(bad: float) -> None:
+    window = pl.DataFrame(
+        {"timestamp": [0, HOUR, 2 * HOUR], "open": [1.0] * 3, "high": [1.1] * 3, "low": [0.9] * 3,
+         "close": [1.0, 1.02, 1.01], "volume": [1.0] * 3}
+    )  # fmt: skip
+    broken = window.with_columns(pl.Series("close", [1.0, bad, 1.01]))
+    for primary in ("a", "b"):  # whichever of the two is the primary
+        candles, provenance, finding = reconcile("v", "S/USDT", primary, {"a": broken, "b": window}, ConsensusPolicy())
+        assert candles["close"].to_list() == [1.0, 1.02, 1.01]
+        assert provenance.filter(pl.col("timestamp") == HOUR)["source"].item() == "b"
+        assert finding is not None and finding.bars_disagreeing == 1 and finding.worst_source == "a"
+        assert math.isinf(finding.worst_bps) and finding.replaced == (primary == "a")
+    alone, _, finding = reconcile("v", "S/USDT", "a", {"a": broken}, ConsensusPolicy())
+    assert finding is None and alone["close"].to_list()[1] == pytest.approx(bad, nan_ok=True)  # kept for the gate

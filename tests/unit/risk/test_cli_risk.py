@@ -41,6 +41,18 @@ def test_locks_are_listed_and_released_by_hand(tmp_path: Path) -> None:
     assert [lk.protection for lk in store.active_locks(T0)] == ["cooldown"]
 
 
+def test_releasing_an_unknown_protection_exits_2_naming_the_known_ones(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    config = tmp_path / "tradepipe.toml"
+    config.write_text(f'state_dir = "{state}"\n')
+    result = runner.invoke(app, ["risk", "release", "-p", "NOPE", "--config", str(config)])
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())  # rich wraps long lines
+    assert "unknown protection 'NOPE'; known: cooldown, low_profit, max_drawdown, stoploss_guard" in said
+    assert "Traceback" not in said
+    assert not state.exists()  # refused before the ledger was opened: nothing written
+
+
 def test_sniper_command_judges_the_sim_feeds_new_pools(tmp_path: Path) -> None:
     state = tmp_path / "state"
     config = tmp_path / "tradepipe.toml"

@@ -61,7 +61,8 @@ class MetricsEndpoint:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/metrics"
+        name = host if isinstance(host, str) else host.decode()
+        return f"http://{name}:{port}/metrics"
 
     def close(self) -> None:
         self.server.shutdown()

@@ -16,7 +16,8 @@ logger = logging.getLogger("tradepipe.alerts")
 
 
 class AlertSink(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def send(self, run_id: str, alerts: Sequence[Alert]) -> bool:
         """Deliver ``alerts``; False when delivery failed (the failure is logged, never raised)."""

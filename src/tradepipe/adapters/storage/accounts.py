@@ -6,25 +6,40 @@ of fills: ``replace_positions`` writes what ``rebuild_positions`` replays, keepi
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Connection, CursorResult, Engine, func, insert, select, update
 
 from tradepipe.adapters.storage import tables as t
+from tradepipe.adapters.storage.orders import append_events, tracked_rows
 from tradepipe.adapters.storage.rows import position_from_row, position_values
-from tradepipe.domain.orders import EventKind, Fill, IntentPurpose, OrderEvent, OrderStatus, Side
+from tradepipe.core.execution.states import fill_events
+from tradepipe.domain.orders import EventKind, Fill, IntentPurpose, OrderEvent, OrderStatus, Side, TrackedOrder
 from tradepipe.domain.portfolio import Halt, Position
+from tradepipe.errors import InvalidTransition
 
 if TYPE_CHECKING:
     from tradepipe.adapters.storage.ledger import Ledger
     from tradepipe.core.positions.accounting import CostMethod
 
 
+log = logging.getLogger(__name__)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _new_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row one insert just made."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the insert reported no primary key")
+    return int(key[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,17 +157,23 @@ class AccountBook:
 
     def import_fill(self, fill: Fill, *, run_id: str, reason: str) -> bool:
         """Book a venue trade the ledger missed: its intent (made up if the venue's client id is not ours),
-        the fill, the position and the cash, in one transaction. False if the fill is already booked."""
+        the fill, the position and the cash, in one transaction. False if the fill is already booked.
+
+        An intent of ours follows its fills in the same transaction: the fill is an order event (ACCEPTED if
+        need be, then PARTIALLY_FILLED, or FILLED once the fills reach the order amount)."""
         with self.engine.begin() as conn:
             i = t.order_intents.c
             intent = conn.execute(select(t.order_intents).where(i.client_order_id == fill.client_order_id)).first()
             if intent is None:
                 conn.execute(insert(t.order_intents).values(**_imported_intent(fill, run_id, reason, self.account)))
+            known = tracked_rows(conn, i.client_order_id == fill.client_order_id) if intent is not None else []
             if not self._insert_fill(conn, fill):  # type: ignore[attr-defined]
                 return False
             stop = intent.stop_loss if intent is not None else None
             take = intent.take_profit if intent is not None else None
             self._apply_fill(conn, fill, stop, take)  # type: ignore[attr-defined]
+            if known:
+                _follow_fill(conn, known[0], fill, reason)
         if intent is None:  # the made-up intent's audit trail: it was born filled
             events = [OrderEvent(fill.client_order_id, kind, OrderStatus(kind.value), reason)
                       for kind in (EventKind.INITIALIZED, EventKind.FILLED)]  # fmt: skip
@@ -165,12 +186,12 @@ class AccountBook:
     ) -> int:
         """Store one reconciliation and every difference it found (kind, expected, actual, delta, resolution)."""
         with self.engine.begin() as conn:
-            rec_id = conn.execute(
+            rec_id = _new_id(conn.execute(
                 insert(t.reconciliations).values(
                     run_id=run_id, venue=venue, counterparty=counterparty, status=status, diff_count=len(diffs),
                     created_at=_now(), account=self.account,
                 )
-            ).inserted_primary_key[0]  # fmt: skip
+            ))  # fmt: skip
             if diffs:
                 conn.execute(insert(t.reconciliation_diffs), [{"reconciliation_id": rec_id, **d} for d in diffs])
         return int(rec_id)
@@ -215,7 +236,7 @@ class AccountBook:
             if same:
                 return int(same.id)
             values = {"account": self.account, "reason": reason, "source": source, "set_at": _now()}
-            return int(conn.execute(insert(t.halts).values(**values)).inserted_primary_key[0])
+            return _new_id(conn.execute(insert(t.halts).values(**values)))
 
     def active_halts(self) -> list[Halt]:
         h = t.halts.c
@@ -253,6 +274,23 @@ class AccountBook:
 def _aware(value: datetime) -> datetime:
     """SQLite returns naive datetimes for timezone-aware columns; they were written in UTC."""
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _follow_fill(conn: Connection, order: TrackedOrder, fill: Fill, reason: str) -> None:
+    """Move ``order`` on by one imported ``fill`` through the state table (events, intent and order rows)."""
+    try:
+        after, events = fill_events(order, fill, reason)
+    except InvalidTransition as exc:  # a fill after the order ended: booked, the status stays (and is logged)
+        log.error("order %s: imported fill %s does not fit the state table (%s)", order.client_order_id, fill, exc)
+        return
+    cid = order.client_order_id
+    values = append_events(conn, cid, events)
+    conn.execute(
+        update(t.order_intents).where(t.order_intents.c.client_order_id == cid).values(updated_at=_now(), **values)
+    )
+    conn.execute(
+        update(t.orders).where(t.orders.c.client_order_id == cid).values(status=after.status.value, filled=after.filled)
+    )
 
 
 def _imported_intent(fill: Fill, run_id: str, reason: str, account: str) -> dict[str, Any]:

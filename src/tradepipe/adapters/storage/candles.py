@@ -1,6 +1,7 @@
 """Parquet (zstd) candle store: per-source history partitioned by venue/symbol/timeframe, plus batch views.
 
-* History: ``history/<venue>/<BASE-QUOTE>/<timeframe>/part-<first_ts>-<last_ts>.parquet``. An append writes only
+* History: ``history/<venue>/<BASE-QUOTE>/<timeframe>/part-<first_ts>-<last_ts>.parquet`` (each name checked by
+  ``safe_path_component``: nothing is read or written outside the store). An append writes only
   the new candles as one part (write-then-rename, so a crash leaves the previous parts intact and at most an
   orphan temp file, ignored on read and removed on the next write); reads merge the parts, newest wins per
   timestamp. When a partition has more than ``max_parts`` parts they are compacted into one (written before the
@@ -18,15 +19,18 @@ import hashlib
 import json
 import os
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
-from tradepipe.adapters.files import write_atomically
+from tradepipe.adapters.crash import crash_point
+from tradepipe.adapters.files import safe_path_component, write_atomically
 from tradepipe.core.marketdata.fetch import CANDLE_SCHEMA
 from tradepipe.domain.market import DatasetRef
+from tradepipe.errors import CorruptData
 
 HISTORY_COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
 HISTORY_SCHEMA = {k: v for k, v in CANDLE_SCHEMA.items() if k in HISTORY_COLUMNS}
@@ -45,7 +49,14 @@ class ParquetCandleStore:
 
     # --- history -------------------------------------------------------------------
     def partition(self, venue: str, symbol: str, timeframe: str) -> Path:
-        return self.root / "history" / venue / symbol.replace("/", "-") / timeframe
+        """The partition's directory; every name is checked to be one safe component (``UnsafeName`` if not)."""
+        return (
+            self.root
+            / "history"
+            / safe_path_component("venue", venue)
+            / safe_path_component("symbol", symbol.replace("/", "-"))
+            / safe_path_component("timeframe", timeframe)
+        )
 
     def parts(self, venue: str, symbol: str, timeframe: str) -> list[tuple[int, int, Path]]:
         """(first_ts, last_ts, path) of every complete part, oldest first (listed once, then kept up to date)."""
@@ -69,6 +80,8 @@ class ParquetCandleStore:
         """The partition's candles (timestamp ascending, one row per timestamp), from ``since_ms`` if given.
 
         A part another process compacted away meanwhile makes this re-list the partition once and read again.
+        An unreadable part (truncated, not parquet, wrong columns) is set aside (``set_aside``) and raises
+        ``CorruptData``: the caller skips that symbol, the next read sees a partition that is whole again.
         """
         for attempt in range(2):
             parts = self.parts(venue, symbol, timeframe)
@@ -76,7 +89,7 @@ class ParquetCandleStore:
             if not paths:
                 return pl.DataFrame(schema=HISTORY_SCHEMA)
             try:
-                frames = [pl.read_parquet(p) for p in paths]
+                frames = [self._read_part(venue, symbol, timeframe, p) for p in paths]
             except FileNotFoundError:
                 self._parts.pop(self.partition(venue, symbol, timeframe), None)
                 if attempt:
@@ -85,6 +98,36 @@ class ParquetCandleStore:
             frame = pl.concat(frames).unique("timestamp", keep="last").sort("timestamp")
             return frame if since_ms is None else frame.filter(pl.col("timestamp") >= since_ms)
         raise AssertionError("unreachable")
+
+    def _read_part(self, venue: str, symbol: str, timeframe: str, path: Path) -> pl.DataFrame:
+        try:
+            frame = pl.read_parquet(path)
+            if dict(frame.schema) != HISTORY_SCHEMA:
+                raise ValueError(f"columns {dict(frame.schema)}, expected {HISTORY_SCHEMA}")
+        except FileNotFoundError:
+            raise
+        except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
+            moved = self.set_aside(venue, symbol, timeframe, path)
+            raise CorruptData(venue, symbol, f"{path}: {type(exc).__name__}: {exc}; {moved}") from exc
+        return frame
+
+    def set_aside(self, venue: str, symbol: str, timeframe: str, bad: Path) -> str:
+        """Rename a bad part to ``<name>.corrupt-<utc>`` (kept for inspection, never read again) and drop the parts
+        that end at or after its first bar, so the next fetch resumes before the hole instead of leaving a gap.
+        Those parts are re-fetchable venue data. Returns what was done, for the quarantine reason."""
+        directory = self.partition(venue, symbol, timeframe)
+        parts = self.parts(venue, symbol, timeframe)
+        first = next((f for f, _, p in parts if p == bad), None)
+        target = bad.with_name(f"{bad.name}.corrupt-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}")
+        try:
+            os.replace(bad, target)
+        except OSError as exc:
+            return f"could not be moved aside ({type(exc).__name__}: {exc})"
+        later = [p for f, last, p in parts if p != bad and first is not None and last >= first]
+        for path in later:
+            path.unlink(missing_ok=True)
+        self._parts[directory] = [(f, last, p) for f, last, p in parts if p != bad and p not in later]
+        return f"moved to {target.name}" + (f", {len(later)} later part(s) dropped to re-fetch" if later else "")
 
     def append(self, venue: str, symbol: str, timeframe: str, rows: pl.DataFrame) -> int:
         """Store candles newer than the partition's last one as a new part; returns how many were new."""
@@ -131,14 +174,19 @@ class ParquetCandleStore:
 
     # --- batch views ----------------------------------------------------------------
     def _path(self, key: str, timeframe: str = "") -> Path:
-        return self.root / "ohlcv" / (timeframe or "any") / f"{key}.parquet"
+        tf = safe_path_component("timeframe", timeframe or "any")
+        return self.root / "ohlcv" / tf / f"{safe_path_component('key', key)}.parquet"
 
     def find(self, key: str) -> DatasetRef | None:
-        for sidecar in (self.root / "ohlcv").glob(f"*/{key}.json"):
-            data = json.loads(sidecar.read_text())
-            path = Path(data["path"])
-            if path.exists() and file_hash(path) == data["content_hash"]:
-                return _ref_from_json(data)
+        """The view stored under ``key`` if it is whole; an unreadable sidecar counts as absent (rewritten)."""
+        for sidecar in (self.root / "ohlcv").glob(f"*/{safe_path_component('key', key)}.json"):
+            try:
+                data = json.loads(sidecar.read_text())
+                path = Path(data["path"])
+                if path.exists() and file_hash(path) == data["content_hash"]:
+                    return _ref_from_json(data)
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
         return None
 
     def write(
@@ -210,7 +258,9 @@ def _replace(path: Path, frame: pl.DataFrame, *, compact: bool = False) -> None:
             )
         else:
             frame.write_parquet(name, compression="zstd", statistics=False)
+        crash_point("candles.before_replace")
         os.replace(name, path)
+        crash_point("candles.replaced")
     except BaseException:
         Path(name).unlink(missing_ok=True)
         raise

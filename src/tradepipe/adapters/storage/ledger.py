@@ -23,6 +23,8 @@ from tradepipe.domain.money import ledger_sum
 from tradepipe.domain.orders import Fill
 from tradepipe.domain.portfolio import PAPER, Position
 
+TRADING_MODES = ("paper", "live")  # the modes of trading cycles; service runs have their own
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -38,9 +40,12 @@ class Ledger(AccountBook, OrderJournal):
 
     # --- runs -----------------------------------------------------------------
     def start_run(self, run_id: str, *, as_of_ms: int, mode: str, seed: int) -> int:
-        """Open a run; runs left 'running' by a crash are marked 'crashed'. Returns the cycle number."""
+        """Open a trading run; returns the cycle number. Call it holding the ledger's run lock (``run_lock``):
+        then trading runs left 'running' have no live holder and are marked 'crashed'. Service runs (reconcile,
+        emergency stop) take no run lock and are left alone."""
+        orphaned = (t.runs.c.status == "running") & t.runs.c.mode.in_(TRADING_MODES)
         with self.engine.begin() as conn:
-            conn.execute(update(t.runs).where(t.runs.c.status == "running").values(status="crashed"))
+            conn.execute(update(t.runs).where(orphaned).values(status="crashed"))
             cycle = (conn.execute(select(func.max(t.runs.c.cycle))).scalar() or 0) + 1
             conn.execute(
                 insert(t.runs).values(

@@ -11,14 +11,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from tradepipe.adapters.crash import crash_point
 from tradepipe.adapters.storage import tables as t
 from tradepipe.adapters.storage.rows import dec, intent_from_row
-from tradepipe.core.execution.states import venue_events
+from tradepipe.core.execution.states import status_before_cancel, venue_events
 from tradepipe.domain.orders import (
     TERMINAL_STATUSES,
     EventKind,
@@ -30,9 +30,6 @@ from tradepipe.domain.orders import (
     TimeInForce,
     TrackedOrder,
 )
-
-if TYPE_CHECKING:
-    from tradepipe.adapters.storage.ledger import Ledger
 
 OPEN_STATUSES = tuple(s.value for s in OrderStatus if s not in TERMINAL_STATUSES)
 
@@ -55,9 +52,13 @@ class OrderJournal:
     engine: Engine
     account: str
 
+    def _apply_fill(self, conn: Connection, fill: Fill, stop: Any, take: Any) -> None:
+        """Apply a new fill to positions and cash in ``conn``'s transaction (``Ledger`` provides it)."""
+        raise NotImplementedError
+
     # --- writes -----------------------------------------------------------------
     def add_intent(
-        self: Ledger,
+        self,
         intent: OrderIntent,
         *,
         emulated: bool = False,
@@ -96,7 +97,7 @@ class OrderJournal:
         return True
 
     def record(
-        self: Ledger,
+        self,
         client_order_id: str,
         events: Sequence[OrderEvent],
         order: Order | None = None,
@@ -108,16 +109,7 @@ class OrderJournal:
         with self.engine.begin() as conn:
             i = t.order_intents.c
             row = conn.execute(select(t.order_intents).where(i.client_order_id == client_order_id)).one()
-            values: dict[str, Any] = {"updated_at": _now()}
-            if events:
-                seq = conn.execute(
-                    select(func.max(t.order_events.c.seq)).where(t.order_events.c.client_order_id == client_order_id)
-                ).scalar()
-                _insert_events(conn, client_order_id, events, start=(seq or 0) + 1)
-                values["status"] = events[-1].status.value
-                reasons = [e.detail for e in events if e.detail and e.kind not in _PLAIN]
-                if reasons:
-                    values["status_reason"] = reasons[-1]
+            values: dict[str, Any] = {"updated_at": _now(), **append_events(conn, client_order_id, events)}
             if attempts is not None:
                 values["attempts"] = attempts
             conn.execute(update(t.order_intents).where(i.client_order_id == client_order_id).values(**values))
@@ -134,7 +126,7 @@ class OrderJournal:
         crash_point("journal.committed")
         return new
 
-    def record_order(self: Ledger, order: Order) -> list[Fill]:
+    def record_order(self, order: Order) -> list[Fill]:
         """Bring the order up to the venue's report ``order`` through the state machine; returns new fills."""
         tracked = self.tracked(order.client_order_id)
         if tracked is None:
@@ -142,9 +134,7 @@ class OrderJournal:
         _, events = venue_events(tracked, order)
         return self.record(order.client_order_id, events, order)
 
-    def _upsert_order(
-        self: Ledger, conn: Connection, order: Order, status: OrderStatus, slippage_bps: float | None
-    ) -> None:
+    def _upsert_order(self, conn: Connection, order: Order, status: OrderStatus, slippage_bps: float | None) -> None:
         values = {
             "venue": order.venue,
             "order_id": order.order_id,
@@ -167,7 +157,7 @@ class OrderJournal:
         else:
             conn.execute(insert(t.orders).values(**values))
 
-    def _insert_fill(self: Ledger, conn: Connection, fill: Fill) -> bool:
+    def _insert_fill(self, conn: Connection, fill: Fill) -> bool:
         f = t.fills.c
         if conn.execute(select(f.id).where((f.venue == fill.venue) & (f.trade_id == fill.trade_id))).first():
             return False
@@ -190,18 +180,18 @@ class OrderJournal:
         return True
 
     # --- reads ------------------------------------------------------------------
-    def tracked(self: Ledger, client_order_id: str) -> TrackedOrder | None:
+    def tracked(self, client_order_id: str) -> TrackedOrder | None:
         with self.engine.connect() as conn:
-            found = _tracked(conn, t.order_intents.c.client_order_id == client_order_id)
+            found = tracked_rows(conn, t.order_intents.c.client_order_id == client_order_id)
         return found[0] if found else None
 
-    def open_orders(self: Ledger) -> list[TrackedOrder]:
+    def open_orders(self) -> list[TrackedOrder]:
         """This account's orders not in a terminal status, oldest first."""
         i = t.order_intents.c
         with self.engine.connect() as conn:
-            return _tracked(conn, i.status.in_(OPEN_STATUSES) & (i.account == self.account))
+            return tracked_rows(conn, i.status.in_(OPEN_STATUSES) & (i.account == self.account))
 
-    def order_rows(self: Ledger, *, limit: int = 50, open_only: bool = False) -> list[dict[str, Any]]:
+    def order_rows(self, *, limit: int = 50, open_only: bool = False) -> list[dict[str, Any]]:
         """This account's newest orders for display: intent, status, reason, route, fills and realised slippage."""
         i, o = t.order_intents.c, t.orders.c
         query = (
@@ -237,18 +227,18 @@ class OrderJournal:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
-    def unresolved_intents(self: Ledger) -> list[OrderIntent]:
+    def unresolved_intents(self) -> list[OrderIntent]:
         """The intents of ``open_orders`` (their venue outcome is not final yet)."""
         return [o.intent for o in self.open_orders()]
 
-    def intent(self: Ledger, client_order_id: str) -> OrderIntent | None:
+    def intent(self, client_order_id: str) -> OrderIntent | None:
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(t.order_intents).where(t.order_intents.c.client_order_id == client_order_id)
             ).first()
             return intent_from_row(row) if row else None
 
-    def order_events(self: Ledger, client_order_id: str) -> list[OrderEvent]:
+    def order_events(self, client_order_id: str) -> list[OrderEvent]:
         e = t.order_events.c
         with self.engine.connect() as conn:
             rows = conn.execute(select(t.order_events).where(e.client_order_id == client_order_id).order_by(e.seq))
@@ -290,6 +280,21 @@ def _intent_values(intent: OrderIntent) -> dict[str, Any]:
     }
 
 
+def append_events(conn: Connection, client_order_id: str, events: Sequence[OrderEvent]) -> dict[str, Any]:
+    """Store ``events`` after the order's last one; returns the intent row's new status (and reason) values."""
+    if not events:
+        return {}
+    seq = conn.execute(
+        select(func.max(t.order_events.c.seq)).where(t.order_events.c.client_order_id == client_order_id)
+    ).scalar()
+    _insert_events(conn, client_order_id, events, start=(seq or 0) + 1)
+    values = {"status": events[-1].status.value}
+    reasons = [e.detail for e in events if e.detail and e.kind not in _PLAIN]
+    if reasons:
+        values["status_reason"] = reasons[-1]
+    return values
+
+
 def _insert_events(conn: Connection, client_order_id: str, events: Sequence[OrderEvent], *, start: int) -> None:
     conn.execute(
         insert(t.order_events),
@@ -310,7 +315,7 @@ def _insert_events(conn: Connection, client_order_id: str, events: Sequence[Orde
     )
 
 
-def _tracked(conn: Connection, where: Any) -> list[TrackedOrder]:
+def tracked_rows(conn: Connection, where: Any) -> list[TrackedOrder]:
     i, o, f = t.order_intents.c, t.orders.c, t.fills.c
     rows = conn.execute(
         select(t.order_intents, o.order_id.label("venue_order_id"))
@@ -327,6 +332,7 @@ def _tracked(conn: Connection, where: Any) -> list[TrackedOrder]:
             select(f.client_order_id, f.trade_id, f.amount).where(f.client_order_id.in_(ids[chunk : chunk + 500]))
         ):
             fills.setdefault(fr.client_order_id, []).append((fr.trade_id, Decimal(fr.amount)))
+    previous = _status_before_cancel(conn, [r.client_order_id for r in rows if r.status == OrderStatus.CANCEL_PENDING])
     out = []
     for r in rows:
         mine = fills.get(r.client_order_id, [])
@@ -344,9 +350,23 @@ def _tracked(conn: Connection, where: Any) -> list[TrackedOrder]:
                 emulated=bool(r.emulated),
                 arrival_price=dec(r.arrival_price),
                 updated_ms=_epoch_ms(r.updated_at or r.created_at),
+                previous_status=previous.get(r.client_order_id),
             )
         )
     return out
+
+
+def _status_before_cancel(conn: Connection, ids: list[str]) -> dict[str, OrderStatus | None]:
+    """For orders in CANCEL_PENDING: the status a rejected cancel returns them to, replayed from their events."""
+    e = t.order_events.c
+    events: dict[str, list[OrderEvent]] = {}
+    for chunk in range(0, len(ids), 500):
+        query = select(e.client_order_id, e.kind, e.status).where(e.client_order_id.in_(ids[chunk : chunk + 500]))
+        for r in conn.execute(query.order_by(e.client_order_id, e.seq)):
+            events.setdefault(r.client_order_id, []).append(
+                OrderEvent(r.client_order_id, EventKind(r.kind), OrderStatus(r.status))
+            )
+    return {cid: status_before_cancel(evs) for cid, evs in events.items()}
 
 
 def _epoch_ms(value: datetime | None) -> int | None:

@@ -55,7 +55,7 @@ class QualityStore:
     def record(self, run: GateRunRow, reports: Sequence[QualityReport]) -> None:
         """Store one gate run and its reports in one transaction."""
         with self.engine.begin() as conn:
-            values: dict[str, Any] = {f: getattr(run, f) for f in GateRunRow.__slots__}  # type: ignore[attr-defined]
+            values: dict[str, Any] = {f: getattr(run, f) for f in GateRunRow.__slots__}
             values["gx_failed"] = json.dumps(list(run.gx_failed))
             conn.execute(insert(t.quality_runs).values(**values, created_at=datetime.now(UTC)))
             if reports:
@@ -81,7 +81,7 @@ class QualityStore:
             ).first()
         if row is None:
             return None
-        data = {f: getattr(row, f) for f in GateRunRow.__slots__}  # type: ignore[attr-defined]
+        data = {f: getattr(row, f) for f in GateRunRow.__slots__}
         data["gx_failed"] = tuple(json.loads(row.gx_failed))
         return GateRunRow(**data)
 

@@ -29,4 +29,4 @@ class DecimalText(TypeDecorator[Decimal]):
 
 def money() -> Numeric[Decimal]:
     """A fresh Money column type: NUMERIC(38, 18), or ``DecimalText`` on SQLite."""
-    return Numeric(38, 18, asdecimal=True).with_variant(DecimalText(), "sqlite")  # type: ignore[return-value]
+    return Numeric(38, 18, asdecimal=True).with_variant(DecimalText(), "sqlite")

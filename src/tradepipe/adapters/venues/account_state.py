@@ -103,7 +103,7 @@ def _record_to_json(record: AccountOrder | AccountTrade) -> dict[str, Any]:
 
 
 def _record_from_json(kind: type[_R], data: Mapping[str, Any]) -> _R:
-    values = {k: (Decimal(v) if k in _DECIMAL_FIELDS and v is not None else v) for k, v in data.items()}
+    values: dict[str, Any] = {k: (Decimal(v) if k in _DECIMAL_FIELDS and v is not None else v) for k, v in data.items()}
     if kind is AccountOrder:
         values["trade_ids"] = list(values.get("trade_ids", []))
     return kind(**values)

@@ -7,22 +7,32 @@ partial fills on a thin book with the rest canceled for market orders), made les
 id counters live in one JSON file, rewritten atomically (temp file, fsync, ``os.replace``) after every
 change and loaded on construction, so a later process finds earlier orders by client id. Decimals are
 stored as strings. Order ids are ``paper-<venue>-<n>`` and trade ids ``paper-<venue>-t<n>``.
+
+An optional ``FaultPlan`` makes the trading side fail as ``SimExchange``'s does (the market data already fails
+through the venue's own plan): a rate limit before any effect, a timed-out create/cancel that took effect with
+probability ``applied_on_timeout`` (``OrderOutcomeUnknown``), timeouts and 5xx on the account reads.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import pathlib
+from collections.abc import Mapping
 from typing import Any
+
+import numpy as np
 
 from tradepipe.adapters.files import write_atomically
 from tradepipe.adapters.venues.account_state import AccountState
 from tradepipe.adapters.venues.sim_account import FeeRates, Realism, SimAccount
+from tradepipe.adapters.venues.sim_exchange import FaultPlan
+from tradepipe.adapters.venues.sim_market import stable_seed
 from tradepipe.clock import Clock
 from tradepipe.core.ports import VenueGateway
 from tradepipe.domain.money import to_decimal
-from tradepipe.errors import ConfigurationError, VenueRejected
+from tradepipe.errors import ConfigurationError, OrderOutcomeUnknown, RateLimited, TransientVenueError, VenueRejected
 
 WALLET_FORMAT = 1
 
@@ -39,6 +49,7 @@ class PaperBroker:
         starting_cash: dict[str, float],
         fee_rate: float | None = None,
         realism: Realism | None = None,
+        faults: FaultPlan | None = None,
     ) -> None:
         self.venue = venue
         self.name = venue.name
@@ -56,6 +67,8 @@ class PaperBroker:
             fetch_order_by_client_id=True,
         )
         self._markets: dict[str, dict[str, Any]] | None = None
+        self.faults = faults or FaultPlan()
+        self._rng = np.random.default_rng(stable_seed(self.faults.seed, self.name, "paper-faults"))
         state = self._load(starting_cash)
         self.account = SimAccount(
             self.name,
@@ -97,29 +110,61 @@ class PaperBroker:
         price: float | None = None,
         params: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        if self._timed_out("create_order"):
+            if self._rng.random() < self.faults.applied_on_timeout:
+                with contextlib.suppress(VenueRejected):  # refused or not, the caller only sees the timeout
+                    self.account.create_order(symbol, type, side, amount, price, params)
+            raise OrderOutcomeUnknown(f"{self.name} create_order {symbol} timed out (simulated)")
         return self.account.create_order(symbol, type, side, amount, price, params)
 
     def fetch_order(self, id: str, symbol: str | None = None) -> dict[str, Any]:
+        self._inject("fetch_order")
         return self.account.fetch_order(id, symbol)
 
     def fetch_order_by_client_id(self, client_order_id: str, symbol: str | None = None) -> dict[str, Any] | None:
+        self._inject("fetch_order_by_client_id")
         return self.account.fetch_order_by_client_id(client_order_id, symbol)
 
     def fetch_open_orders(self, symbol: str | None = None) -> list[dict[str, Any]]:
+        self._inject("fetch_open_orders")
         return self.account.fetch_open_orders(symbol)
 
     def cancel_order(self, id: str, symbol: str | None = None) -> dict[str, Any]:
+        if self._timed_out("cancel_order"):
+            if self._rng.random() < self.faults.applied_on_timeout:
+                with contextlib.suppress(VenueRejected):
+                    self.account.cancel_order(id, symbol)
+            raise OrderOutcomeUnknown(f"{self.name} cancel_order {id} timed out (simulated)")
         return self.account.cancel_order(id, symbol)
 
     def fetch_balance(self) -> dict[str, Any]:
+        self._inject("fetch_balance")
         return self.account.fetch_balance()
 
     def fetch_my_trades(
         self, symbol: str | None = None, since: int | None = None, limit: int | None = None
     ) -> list[dict[str, Any]]:
+        self._inject("fetch_my_trades")
         return self.account.fetch_my_trades(symbol, since, limit)
 
     # --- internals -------------------------------------------------------------
+    def _inject(self, method: str) -> None:
+        """Raise the account-read fault the plan draws for this call, if any (rate limit, timeout, 5xx)."""
+        if self._roll(self.faults.rate_limit, method):
+            raise RateLimited(f"{self.name} {method}: rate limited (simulated)", retry_after_s=1.0)
+        if self._roll(self.faults.timeout, method) or self._roll(self.faults.server_error, method):
+            raise TransientVenueError(f"{self.name} {method}: timed out (simulated)")
+
+    def _timed_out(self, method: str) -> bool:
+        """For create/cancel: raise a rate limit (no effect), or report whether this call times out."""
+        if self._roll(self.faults.rate_limit, method):
+            raise RateLimited(f"{self.name} {method}: rate limited (simulated)")
+        return self._roll(self.faults.timeout, method)
+
+    def _roll(self, table: Mapping[str, float], method: str) -> bool:
+        p = FaultPlan.probability(table, method)
+        return p > 0 and bool(self._rng.random() < p)
+
     def _market(self, symbol: str) -> dict[str, Any]:
         if self._markets is None:
             self._markets = self.venue.load_markets()

@@ -51,7 +51,8 @@ class FaultPlan:
     ``empty_ohlcv`` is the probability that ``fetch_ohlcv`` returns an empty page; ``stale_ohlcv`` the
     probability that it serves candles as of ``stale_bars`` bars ago (a lagging feed: the newest bars are
     missing); ``corrupt_ohlcv_at`` lists bar timestamps whose close (and high) this venue reports
-    ``corrupt_factor`` times too high (a bad print only this venue has). ``outage_after`` maps a method name to
+    ``corrupt_factor`` times too high (a bad print only this venue has), ``nan_close_at`` those whose close it reports
+    as NaN (a missing print only this venue has). ``outage_after`` maps a method name to
     the number of calls that succeed before every later one times out (an outage starting mid-fetch);
     ``fail_first`` the number of first calls of a read method that time out before it recovers (a blip). The draws
     come from one RNG seeded by ``(seed, venue name)``, so the same call sequence meets the same faults.
@@ -66,6 +67,7 @@ class FaultPlan:
     stale_bars: int = 3
     corrupt_ohlcv_at: tuple[int, ...] = ()
     corrupt_factor: float = 1.2
+    nan_close_at: tuple[int, ...] = ()
     outage_after: Mapping[str, int] = field(default_factory=dict)
     fail_first: Mapping[str, int] = field(default_factory=dict)
     applied_on_timeout: float = 0.5
@@ -181,6 +183,9 @@ class SimExchange:
         if self.faults.corrupt_ohlcv_at:
             bad, k = set(self.faults.corrupt_ohlcv_at), self.faults.corrupt_factor
             out = [[r[0], r[1], max(r[2], r[4] * k), r[3], r[4] * k, r[5]] if r[0] in bad else r for r in out]
+        if self.faults.nan_close_at:
+            gone = set(self.faults.nan_close_at)
+            out = [[*r[:4], float("nan"), r[5]] if r[0] in gone else r for r in out]
         return out
 
     def fetch_order_book(self, symbol: str, limit: int | None = None) -> dict[str, Any]:

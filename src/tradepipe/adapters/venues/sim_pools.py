@@ -157,7 +157,7 @@ def _ticker(rng: np.random.Generator) -> str:
 
 def _mint(seed: int, pool_id: str) -> str:
     digest = int.from_bytes(hashlib.sha256(f"{seed}:{pool_id}".encode()).digest(), "big")
-    chars = []
+    chars: list[str] = []
     while digest and len(chars) < 44:
         digest, rem = divmod(digest, 58)
         chars.append(_B58[rem])

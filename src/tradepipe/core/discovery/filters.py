@@ -7,7 +7,7 @@ Adding a filter is a new class with ``@register`` and its name in the config lis
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar, Protocol
+from typing import Protocol
 
 from tradepipe.config.sections import DiscoverySection
 from tradepipe.domain.market import MarketSnapshot
@@ -17,7 +17,7 @@ DAY_MS = 86_400_000
 
 
 class UniverseFilter(Protocol):
-    name: ClassVar[str]
+    name: str  # set once in the class body
 
     def reject(self, s: MarketSnapshot, cfg: DiscoverySection, as_of_ms: int) -> str | None: ...
 

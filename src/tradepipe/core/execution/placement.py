@@ -5,7 +5,7 @@ transaction; then ONE ``create_order``. Errors by
 class (``tradepipe.errors``):
 
 * ``RateLimited`` — the venue did not take it: DEFERRED back to INITIALIZED, the venue backs off, and the same
-  client id is sent again in a later round (up to ``rate_limit_rounds``; then withdrawn as CANCELED);
+  client id is sent again in a later round (up to ``rate_limit_rounds``; then DENIED, never sent);
 * ``InsufficientFunds`` — REJECTED with the venue's reason, then the balance is read again and the order
   re-sized under a derived client id (once), never blindly retried;
 * ``VenueRejected`` — REJECTED with the venue's reason;
@@ -144,8 +144,8 @@ def _tracked(intent: OrderIntent, arrival: Decimal | None) -> TrackedOrder:
 
 
 def deny(order: TrackedOrder, detail: str, journal: Journal, report: ExecutionReport) -> None:
-    """Cancel an order that was never sent (guard, give-up) and record why it was denied."""
-    _, events = fold(order, [(E.CANCELED, detail, None)])
+    """Record an order that was never sent (guard, give-up) as DENIED, with why."""
+    _, events = fold(order, [(E.DENIED, detail, None)])
     journal.record(order.client_order_id, events)
     report.denied.append((order.client_order_id, detail))
 

@@ -1,7 +1,9 @@
 """The order state machine as data: one table of ``(status, event) -> status`` and one ``apply``.
 
 A venue's report of an order is turned into the events that lead there from what we knew (``venue_events``),
-so every change of an order's status is an event in ``order_events`` and passes through ``apply``.
+so every change of an order's status is an event in ``order_events`` and passes through ``apply``. One edge
+leads to ``PREVIOUS``, the status the order had before CANCEL_PENDING (NautilusTrader's ``previous_status``):
+a rejected cancel puts a partly filled order back to PARTIALLY_FILLED, an untouched one back to ACCEPTED.
 """
 
 from __future__ import annotations
@@ -9,18 +11,30 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from enum import Enum
 from types import MappingProxyType
+from typing import Final
 
 from tradepipe.domain.orders import EventKind, Fill, Order, OrderEvent, OrderStatus, TrackedOrder
 from tradepipe.errors import InvalidTransition
 
 S, E = OrderStatus, EventKind
 
-TRANSITIONS: Mapping[tuple[OrderStatus, EventKind], OrderStatus] = MappingProxyType(
+
+class Previous(Enum):
+    """A table target that is not a fixed status: the one the order had before CANCEL_PENDING."""
+
+    STATUS = "previous status"
+
+
+PREVIOUS: Final = Previous.STATUS
+
+TRANSITIONS: Mapping[tuple[OrderStatus, EventKind], OrderStatus | Previous] = MappingProxyType(
     {
         # sending
         (S.INITIALIZED, E.SUBMITTED): S.SUBMITTED,
         (S.INITIALIZED, E.CANCELED): S.CANCELED,  # withdrawn before it was sent (stale, emulated stop disarmed)
+        (S.INITIALIZED, E.DENIED): S.DENIED,  # refused before it was sent (slippage guard, rate-limit give-up)
         (S.INITIALIZED, E.NOT_FOUND): S.CANCELED,  # a crash before the send: the venue never saw it
         (S.SUBMITTED, E.DEFERRED): S.INITIALIZED,  # rate limited: not taken, may be sent again
         (S.SUBMITTED, E.TIMED_OUT): S.UNKNOWN,
@@ -48,22 +62,58 @@ TRANSITIONS: Mapping[tuple[OrderStatus, EventKind], OrderStatus] = MappingProxyT
         (S.CANCEL_PENDING, E.EXPIRED): S.EXPIRED,
         (S.CANCEL_PENDING, E.PARTIALLY_FILLED): S.CANCEL_PENDING,
         (S.CANCEL_PENDING, E.FILLED): S.FILLED,
-        (S.CANCEL_PENDING, E.CANCEL_REJECTED): S.ACCEPTED,
+        (S.CANCEL_PENDING, E.CANCEL_REJECTED): PREVIOUS,  # the cancel did not happen: back to how it was
     }
 )
 
 
-def next_status(status: OrderStatus, kind: EventKind) -> OrderStatus:
-    """The status ``kind`` leads to from ``status``; ``InvalidTransition`` when the table has no such edge."""
+def next_status(status: OrderStatus, kind: EventKind, previous: OrderStatus | None = None) -> OrderStatus:
+    """The status ``kind`` leads to from ``status`` (``previous``: the status before CANCEL_PENDING).
+
+    ``InvalidTransition`` when the table has no such edge, or the edge leads to ``PREVIOUS`` and none is known.
+    """
     try:
-        return TRANSITIONS[(status, kind)]
+        target = TRANSITIONS[(status, kind)]
     except KeyError:
         raise InvalidTransition(f"order event {kind.value!r} is not allowed in status {status.value!r}") from None
+    if target is not PREVIOUS:
+        return target
+    if previous is None:
+        raise InvalidTransition(f"order event {kind.value!r} in {status.value!r}: the status before it is unknown")
+    return previous
+
+
+def remembered(
+    status: OrderStatus | None, previous: OrderStatus | None, kind: EventKind, after: OrderStatus
+) -> OrderStatus | None:
+    """The ``previous_status`` once ``kind`` took an order from ``status`` to ``after``.
+
+    Entering CANCEL_PENDING remembers the status it left; an event that keeps the order pending (a fill that
+    races the cancel) moves the remembered status along the table too; leaving CANCEL_PENDING forgets it.
+    """
+    if after is not S.CANCEL_PENDING:
+        return None
+    if status is not S.CANCEL_PENDING:
+        return status
+    moved = TRANSITIONS.get((previous, kind)) if previous is not None else None
+    return moved if isinstance(moved, OrderStatus) else previous
+
+
+def status_before_cancel(events: Sequence[OrderEvent]) -> OrderStatus | None:
+    """An order's ``previous_status`` from its stored events (oldest first), as ``apply`` would have kept it."""
+    status: OrderStatus | None = None
+    previous: OrderStatus | None = None
+    for ev in events:
+        previous = remembered(status, previous, ev.kind, ev.status)
+        status = ev.status
+    return previous
 
 
 def apply(order: TrackedOrder, event: OrderEvent) -> TrackedOrder:
-    """The order after ``event``; raises ``InvalidTransition`` for an edge the table lacks or a mismatched status."""
-    status = next_status(order.status, event.kind)
+    """The order after ``event``; ``InvalidTransition`` for another order's event, a missing edge or a wrong status."""
+    if event.client_order_id != order.client_order_id:
+        raise InvalidTransition(f"event for {event.client_order_id!r} applied to order {order.client_order_id!r}")
+    status = next_status(order.status, event.kind, order.previous_status)
     if event.status is not status:
         raise InvalidTransition(f"event {event.kind.value!r} from {order.status.value!r} leads to {status.value!r}")
     filled, trade_ids = order.filled, order.trade_ids
@@ -71,10 +121,15 @@ def apply(order: TrackedOrder, event: OrderEvent) -> TrackedOrder:
         filled += event.amount or Decimal(0)
         trade_ids = trade_ids | {event.trade_id}
     reason = event.detail if event.kind in _REASONED else order.reason
-    return dataclasses.replace(order, status=status, filled=filled, trade_ids=trade_ids, reason=reason)
+    previous = remembered(order.status, order.previous_status, event.kind, status)
+    return dataclasses.replace(
+        order, status=status, filled=filled, trade_ids=trade_ids, reason=reason, previous_status=previous
+    )
 
 
-_REASONED = frozenset({E.REJECTED, E.NOT_FOUND, E.CANCELED, E.EXPIRED, E.CANCEL_REJECTED, E.DEFERRED, E.TIMED_OUT})
+_REASONED = frozenset(
+    {E.DENIED, E.REJECTED, E.NOT_FOUND, E.CANCELED, E.EXPIRED, E.CANCEL_REJECTED, E.DEFERRED, E.TIMED_OUT}
+)
 
 
 def event(order: TrackedOrder, kind: EventKind, detail: str = "", fill: Fill | None = None) -> OrderEvent:
@@ -82,7 +137,7 @@ def event(order: TrackedOrder, kind: EventKind, detail: str = "", fill: Fill | N
     return OrderEvent(
         client_order_id=order.client_order_id,
         kind=kind,
-        status=next_status(order.status, kind),
+        status=next_status(order.status, kind, order.previous_status),
         detail=detail,
         trade_id=fill.trade_id if fill else None,
         amount=fill.amount if fill else None,
@@ -117,6 +172,7 @@ def venue_events(order: TrackedOrder, venue: Order) -> tuple[TrackedOrder, list[
         if venue.status is S.REJECTED:
             return fold(order, [*steps, (E.REJECTED, venue.reason or "rejected by the venue", None)])
         steps.append((E.ACCEPTED, "", None))
+        status = S.ACCEPTED
     filled = order.filled
     for fill in sorted(venue.fills, key=lambda f: (f.timestamp_ms, f.trade_id)):
         if fill.trade_id in order.trade_ids:
@@ -124,9 +180,30 @@ def venue_events(order: TrackedOrder, venue: Order) -> tuple[TrackedOrder, list[
         filled += fill.amount
         steps.append((E.FILLED if filled >= venue.amount else E.PARTIALLY_FILLED, "", fill))
     complete = filled >= venue.amount
+    if complete and status in _FILLABLE and not any(kind is E.FILLED for kind, _, _ in steps):
+        # every fill is booked already (imported by reconciliation without an event, before that was recorded)
+        steps.append((E.FILLED, f"{filled} of {venue.amount} filled: every fill already in the ledger", None))
     if status is S.CANCEL_PENDING and venue.status in (S.ACCEPTED, S.PARTIALLY_FILLED) and not complete:
         steps.append((E.CANCEL_REJECTED, "the venue still shows the order open", None))
     if not complete and venue.status in (S.CANCELED, S.EXPIRED):
         kind = E.CANCELED if venue.status is S.CANCELED else E.EXPIRED
         steps.append((kind, venue.reason or f"{venue.status.value} at the venue with {filled} filled", None))
+    return fold(order, steps)
+
+
+_FILLABLE = frozenset({S.ACCEPTED, S.PARTIALLY_FILLED, S.CANCEL_PENDING})
+
+
+def fill_events(order: TrackedOrder, fill: Fill, detail: str) -> tuple[TrackedOrder, list[OrderEvent]]:
+    """The events that take ``order`` to include ``fill`` (a venue trade booked without the venue's order report,
+    e.g. imported by reconciliation): a fill proves the venue took the order, so a SUBMITTED, UNKNOWN or even
+    INITIALIZED order is first ACCEPTED; then PARTIALLY_FILLED, or FILLED once the fills reach the order amount.
+    Raises ``InvalidTransition`` for an order already terminal (the caller books the fill alone)."""
+    steps: list[tuple[EventKind, str, Fill | None]] = []
+    if order.status is S.INITIALIZED:
+        steps.append((E.SUBMITTED, detail, None))
+    if order.status in (S.INITIALIZED, S.SUBMITTED, S.UNKNOWN):
+        steps.append((E.ACCEPTED, detail, None))
+    done = order.filled + fill.amount >= order.intent.amount
+    steps.append((E.FILLED if done else E.PARTIALLY_FILLED, detail, fill))
     return fold(order, steps)

@@ -1,9 +1,11 @@
 """Candle consensus across sources: per-bar median, outlier rejection, per-candle provenance.
 
-For every bar time, each source's close is compared with the median close of all sources that have the bar.
-A source more than ``threshold_bps`` away (or with no usable close) disagrees. The bar kept is the primary's when
-it agrees, else the agreeing source closest to the median; with two sources that disagree nobody can say who is
-right, so the primary's bar is kept and the bar is flagged. The provenance frame records, per candle, the source
+For every bar time, each source's close is compared with the median usable close of all sources that have the
+bar. A source more than ``threshold_bps`` away, or with no usable close (NaN, infinite or not positive), disagrees.
+The bar kept is the primary's when it agrees, else the agreeing source closest to the median, so a bar without a
+usable close is taken from a source that has one; a bar no source has a usable close for is kept as is (the quality
+gate quarantines it). With two usable sources that disagree nobody can say who is right, so the primary's bar is
+kept and the bar is flagged. The provenance frame records, per candle, the source
 used, how many sources had it and agreed, and those that disagreed by how much; the ``ConsensusFinding`` is the
 summary the quality gate reads.
 """
@@ -74,13 +76,13 @@ def reconcile_many(
         return pl.DataFrame(schema=CANDLE_SCHEMA), pl.DataFrame(schema=PROVENANCE_SCHEMA), []
     bar = ["gid", "timestamp"]
     # no median (every source lacks a usable close) is not a disagreement: the quality gate judges such bars
-    deviation = ((pl.col("close") / pl.col("median") - 1).abs() * 10_000).fill_nan(0.0)
+    deviation = ((pl.col("usable") / pl.col("median") - 1).abs() * 10_000).fill_nan(0.0)
     scored = (
-        stacked.with_columns(median=pl.col("close").median().over(bar), n=pl.len().over(bar))
+        stacked.with_columns(median=pl.col("usable").median().over(bar), n=pl.len().over(bar))
         .with_columns(
             dev_bps=pl.when(pl.col("median").is_null())
             .then(0.0)
-            .when(pl.col("close").is_null())
+            .when(pl.col("usable").is_null())
             .then(float("inf"))
             .otherwise(deviation)
         )
@@ -93,7 +95,7 @@ def reconcile_many(
         .first()
     )
     candles = chosen.join(names, on="gid").select(
-        "venue", "symbol", "timestamp", "open", "high", "low", pl.col("close").fill_null(float("nan")), "volume"
+        "venue", "symbol", "timestamp", "open", "high", "low", "close", "volume"
     )
     return candles, _provenance(scored, chosen, names, sources), _findings(scored, chosen, names, sources)
 
@@ -130,7 +132,7 @@ def _stack(
     columns["timestamp"] = data[:, 0].astype(np.int64)
     stacked = pl.DataFrame(
         {"gid": np.concatenate(gid), "sid": np.concatenate(sid), "is_primary": np.concatenate(primary), **columns}
-    ).with_columns(pl.col("close").fill_nan(None))
+    ).with_columns(usable=pl.when(pl.col("close").is_finite() & (pl.col("close") > 0)).then(pl.col("close")))
     return stacked, names, sources
 
 

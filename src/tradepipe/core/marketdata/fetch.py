@@ -5,7 +5,9 @@ the symbol). Each source is synced incrementally — only candles newer than its
 into the history store through the window cache. The first ``consensus.max_sources`` complete windows are
 reconciled (``consensus.reconcile``); one complete window is used as is; if no source is complete, the freshest
 partial window is passed on (the quality gate judges staleness) and a symbol with no candles at all is reported
-missing. The batch's candles are written once per sim time as a view with per-candle provenance.
+missing. A stored file of a source that cannot be read (``CorruptData``: the store has set it aside) reports its
+symbol corrupt, for the gate to quarantine; the batch goes on. The batch's candles are written once per sim time
+as a view with per-candle provenance.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from tradepipe.core.marketdata.consensus import ConsensusFinding, ConsensusPolic
 from tradepipe.core.marketdata.router import SourceRouter
 from tradepipe.core.marketdata.schema import CANDLE_SCHEMA, OHLCV_COLUMNS
 from tradepipe.domain.market import Batch, DatasetRef, UniverseEntry
+from tradepipe.errors import CorruptData, UnsafeName
 
 
 class CandleStore(Protocol):
@@ -54,6 +57,7 @@ class FetchResult:
     rows_fetched: int = 0
     rows_cached: int = 0
     sources: tuple[SourceStats, ...] = ()  # every source's breaker and health after this batch
+    corrupt: tuple[tuple[str, str, str], ...] = ()  # (venue, symbol, reason): a stored file was unreadable
 
     @property
     def consensus_disagreement(self) -> dict[tuple[str, str], int]:
@@ -79,6 +83,7 @@ def summarize(results: Sequence[FetchResult]) -> dict[str, int]:
         "fallbacks": sum(len(r.fallbacks) for r in results),
         "consensus_disagreements": sum(f.bars_disagreeing for r in results for f in r.consensus),
         "missing": sum(len(r.missing) for r in results),
+        "corrupt": sum(len(r.corrupt) for r in results),
         "open_circuits": sum(st.state != "closed" for st in results[-1].sources) if results else 0,
     }
 
@@ -107,8 +112,16 @@ def fetch_batch(
     before = (cache.counters.hits, cache.counters.misses, cache.counters.rows_fetched, cache.counters.rows_cached)
     groups: list[tuple[tuple[str, str, str], dict[str, np.ndarray]]] = []
     missing: list[tuple[str, str, str]] = []
+    corrupt: list[tuple[str, str, str]] = []
     for entry in batch.entries:
-        got = _windows(entry, router, cache, timeframe=timeframe, bars=bars, as_of_ms=as_of_ms, policy=policy)
+        try:
+            got = _windows(entry, router, cache, timeframe=timeframe, bars=bars, as_of_ms=as_of_ms, policy=policy)
+        except CorruptData as exc:  # one symbol's bad file: quarantine it, the batch goes on
+            corrupt.append((entry.venue, entry.symbol, str(exc)))
+            continue
+        except UnsafeName as exc:  # a name the store refuses as a path (e.g. a venue's odd symbol): skip it
+            missing.append((entry.venue, entry.symbol, str(exc)))
+            continue
         if isinstance(got, str):
             missing.append((entry.venue, entry.symbol, got))
         else:
@@ -138,6 +151,7 @@ def fetch_batch(
         rows_fetched=c.rows_fetched - before[2],
         rows_cached=c.rows_cached - before[3],
         sources=tuple(router.stats()),
+        corrupt=tuple(corrupt),
     )
 
 

@@ -141,8 +141,12 @@ class SourceRouter:
         rows: list[list[float]] = []
         cursor = since
         while cursor + step <= until_ms:
+
+            def fetch(g: VenueGateway, at: int = cursor) -> list[list[float]]:
+                return g.fetch_ohlcv(symbol, timeframe, since=at, limit=limit)
+
             try:
-                page = self.call(source, lambda g, at=cursor: g.fetch_ohlcv(symbol, timeframe, since=at, limit=limit))
+                page = self.call(source, fetch)
             except (TransientVenueError, VenueRejected) as exc:
                 return RangeResult(source, rows, complete=False, error=f"{type(exc).__name__}: {exc}")
             page = [r for r in page if r[0] >= cursor and r[0] + step <= until_ms]

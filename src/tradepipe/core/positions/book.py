@@ -55,7 +55,7 @@ class PositionBook:
         return len(self.amount)
 
     def copy(self) -> PositionBook:
-        return PositionBook(*(np.array(getattr(self, f), copy=True) for f in self.__slots__))  # type: ignore[attr-defined]
+        return PositionBook(*(np.array(getattr(self, f), copy=True) for f in self.__slots__))
 
     def mark_to_market(self, mark: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(value, unrealised P&L) of every position at ``mark``."""
@@ -79,7 +79,7 @@ def moved_positions(positions: Sequence[Position], before: PositionBook, after: 
         | ~_same(before.high_water, after.high_water)
         | (before.exits_taken != after.exits_taken)
     ):
-        p = positions[i]
+        p = positions[int(i)]
         moved.append(
             replace(
                 p,

@@ -67,7 +67,7 @@ def plan_exits(
                 order_type=OrderType.MARKET,
                 purpose=rule.purpose,
                 reference_price=price,
-                reason=_reason(rule, position, book, i, price, now_ms, amount),
+                reason=_reason(rule, position, book, int(i), price, now_ms, amount),
             )
         )
     return ExitPlan(intents, moved_positions(open_positions, before, book))

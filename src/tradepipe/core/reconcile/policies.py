@@ -36,11 +36,18 @@ log = logging.getLogger(__name__)
 
 
 class WorkingOrder(Protocol):
-    order_id: str
-    client_order_id: str
-    symbol: str
-    status: str
-    updated_at: datetime
+    """An order the ledger believes is working (read-only: the ledger's frozen record satisfies it)."""
+
+    @property
+    def order_id(self) -> str: ...
+    @property
+    def client_order_id(self) -> str: ...
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def updated_at(self) -> datetime: ...
 
 
 class ReconcileLedger(Protocol):

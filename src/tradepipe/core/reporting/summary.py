@@ -84,6 +84,7 @@ def _market_data_line(md: dict[str, int]) -> list[str]:
         f"Candle cache: {md.get('candle_cache_hits', 0)} hits / {md.get('candle_cache_misses', 0)} misses "
         f"(source windows); {md.get('candles_fetched', 0)} candles fetched, {md.get('candles_cached', 0)} served "
         f"from cache; {md.get('fallbacks', 0)} fallbacks; {md.get('consensus_disagreements', 0)} consensus "
-        f"disagreements; {md.get('missing', 0)} missing; {md.get('open_circuits', 0)} source circuits not closed.",
+        f"disagreements; {md.get('missing', 0)} missing; {md.get('corrupt', 0)} corrupt files set aside; "
+        f"{md.get('open_circuits', 0)} source circuits not closed.",
         "",
     ]

@@ -81,6 +81,7 @@ class RiskModel:
         if known and bars:
             dest, src = map(list, zip(*known, strict=True))
             rows[dest] = panel.returns[src]
+        self.z: FloatArray
         self.z, std, ok = standardise(rows, window) if bars else (np.zeros((n, 1)), np.zeros(n), np.zeros(n, bool))
         fallback = np.array([fallback_vol.get(k, default_vol) for k in self.keys], dtype=np.float64)
         fallback = np.where(np.isfinite(fallback) & (fallback > 0), fallback, default_vol)

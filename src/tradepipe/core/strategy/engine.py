@@ -237,10 +237,13 @@ def evaluate_symbols(
         names = ("open", "high", "low", "close", "volume")
         flat = {n: np.concatenate([items[i].columns[n] for i, _, _ in todo]) for n in names}
         offsets = np.concatenate(([0], np.cumsum([items[i].columns["close"].size for i, _, _ in todo])))
-        rows = indicator_set.compute(*(flat[n] for n in names), offsets, spec.indicators)
+        o, h, lo, c, v = (flat[n] for n in names)
+        rows = indicator_set.compute(o, h, lo, c, v, offsets, spec.indicators)
         for k, (index, digest, entries) in enumerate(todo):
             item, a, b = items[index], int(offsets[k]), int(offsets[k + 1])
-            view = SymbolView(item.venue, item.symbol, *(flat[n][a:b] for n in names), rows[:, a:b], spec.indicators)
+            view = SymbolView(
+                item.venue, item.symbol, o[a:b], h[a:b], lo[a:b], c[a:b], v[a:b], rows[:, a:b], spec.indicators
+            )
             decision, fresh = engine.evaluate(item, view, digest, entries)
             decisions[index] = decision
             if cache is not None and fresh:

@@ -11,6 +11,7 @@ caller may pass in again to reuse. Values equal the per-series functions in ``in
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -136,6 +137,6 @@ def compute(
     elif out.shape[0] != len(ROWS) or out.shape[1] < n or out.dtype != np.float64:
         raise ValueError(f"out must be float64 of shape ({len(ROWS)}, >= {n}), got {out.dtype} {out.shape}")
     view = out[:, :n]
-    kernel = kernels.set_parallel if parallel else kernels.set_serial
+    kernel: Callable[..., None] = kernels.set_parallel if parallel else kernels.set_serial
     kernel(*columns, bounds, spec.as_array(), view)
     return view

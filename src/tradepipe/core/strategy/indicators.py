@@ -112,7 +112,8 @@ def macd(
     for name, value in (("fast", fast), ("slow", slow), ("signal", signal)):
         _check_period(value, name, minimum=2 if name != "signal" else 1)
     (x,) = _as_float_arrays(close=close)
-    return _by_segment([x], 3, lambda c, a, b, d: kernels.macd_into(c, fast, slow, signal, a, b, d))
+    line, sig, hist = _by_segment([x], 3, lambda c, a, b, d: kernels.macd_into(c, fast, slow, signal, a, b, d))
+    return line, sig, hist
 
 
 def bbands(
@@ -146,7 +147,8 @@ def stoch(
     for name, value in (("fastk", fastk), ("slowk", slowk), ("slowd", slowd)):
         _check_period(value, name)
     arrays = _as_float_arrays(high=high, low=low, close=close)
-    return _by_segment(arrays, 2, lambda h, lo, c, k, d: kernels.stoch_into(h, lo, c, fastk, slowk, slowd, k, d))
+    k, d = _by_segment(arrays, 2, lambda h, lo, c, k, d: kernels.stoch_into(h, lo, c, fastk, slowk, slowd, k, d))
+    return k, d
 
 
 def obv(close: npt.ArrayLike, volume: npt.ArrayLike) -> FloatArray:

@@ -42,7 +42,7 @@ def build(name: str, params: Mapping[str, Any] | None = None) -> Strategy:
     unknown = set(params or {}) - known
     if unknown:
         raise ValueError(f"strategy.params.{name}: unknown {sorted(unknown)}; known: {sorted(known)}")
-    return cls(**(params or {}))  # type: ignore[no-any-return]
+    return cls(**(params or {}))
 
 
 def _long(name: str, confidence: float, reason: str) -> Signal:

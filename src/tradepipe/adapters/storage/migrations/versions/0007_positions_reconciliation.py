@@ -11,6 +11,8 @@ Create Date: 2026-11-25
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -22,11 +24,11 @@ branch_labels = None
 depends_on = None
 
 
-def _account() -> sa.Column:  # type: ignore[type-arg]
+def _account() -> sa.Column[str]:
     return sa.Column("account", sa.String(length=16), nullable=False, server_default="paper")
 
 
-def _positions_columns() -> list[sa.Column]:  # type: ignore[type-arg]
+def _positions_columns() -> list[sa.Column[Any] | sa.Constraint]:
     return [
         _account(),
         sa.Column("venue", sa.String(length=64), nullable=False),
@@ -48,7 +50,7 @@ def _positions_columns() -> list[sa.Column]:  # type: ignore[type-arg]
     ]
 
 
-def _balances_columns() -> list[sa.Column]:  # type: ignore[type-arg]
+def _balances_columns() -> list[sa.Column[Any] | sa.Constraint]:
     return [
         _account(),
         sa.Column("venue", sa.String(length=64), nullable=False),
@@ -59,7 +61,7 @@ def _balances_columns() -> list[sa.Column]:  # type: ignore[type-arg]
     ]
 
 
-def _rebuild(name: str, columns: list[sa.Column], keep: list[str], where: str = "") -> None:  # type: ignore[type-arg]
+def _rebuild(name: str, columns: list[sa.Column[Any] | sa.Constraint], keep: list[str], where: str = "") -> None:
     """Recreate ``name`` with ``columns`` (a new primary key), copying the ``keep`` columns across."""
     op.rename_table(name, f"{name}_old")
     if op.get_context().dialect.name == "postgresql":
