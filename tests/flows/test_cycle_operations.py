@@ -55,6 +55,7 @@ def test_a_failed_cycle_records_metrics_and_raises_the_stage_failure_alert(prefe
     stored = wiring.operations(settings).latest_metrics()
     assert stored is not None
     values = {(m.name, m.label): m.value for m in stored.metrics}
-    assert values[("stage_failures", "")] == 1 and values[("stage_error_rate", "discover")] == 1.0
+    assert values[("stage_error_rate", "discover")] == 1.0 and values[("stage_error_rate", "manage")] == 1.0
+    assert values[("stage_failures", "")] == 2  # the manage stage still ran after discover failed, and failed too
     (alert,) = [a for a in wiring.operations(settings).alerts() if a.rule == "stage_failures"]
     assert alert.status == "sent" and alert.severity == "critical"

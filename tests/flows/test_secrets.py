@@ -14,11 +14,24 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, LogFilter, LogFilterFlowRunId
 from sqlalchemy import create_engine, text
 
+from flows.backtest import backtest
+from flows.data_refresh import data_refresh
+from flows.emergency_stop import emergency_stop
 from flows.reconcile import reconcile
+from flows.trading_cycle import trading_cycle
 from tests.conftest import make_settings
 
-pytestmark = [pytest.mark.timeout(400), pytest.mark.postgres]
+pytestmark = pytest.mark.timeout(400)
 SECRET = "PLANTED-pw-7f3a9c"
+
+
+@pytest.mark.parametrize("flow", [trading_cycle, reconcile, backtest, data_refresh, emergency_stop], ids=str)
+def test_every_flow_stores_settings_with_the_password_redacted(flow: object, tmp_path: Path) -> None:
+    url = f"postgresql+psycopg://trader:{SECRET}@db.example:5432/ledger"
+    settings = make_settings(tmp_path / "state", database_url=url, server={"database_url": url})
+    stored = json.dumps(flow.serialize_parameters({"settings": settings}))  # type: ignore[attr-defined]
+    assert SECRET not in stored and stored.count("trader:***@db.example") == 2
+    assert settings.ledger_url == url  # the object the flow runs with keeps the real URL
 
 
 async def _stored(flow_run_id: UUID) -> tuple[str, str, str]:
@@ -33,6 +46,7 @@ async def _stored(flow_run_id: UUID) -> tuple[str, str, str]:
     )
 
 
+@pytest.mark.postgres
 def test_the_database_password_is_in_no_flow_run_parameter_task_run_or_log(
     prefect_api: str, pg_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

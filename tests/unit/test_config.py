@@ -149,7 +149,12 @@ def test_an_infinite_number_from_the_environment_is_refused(tmp_path: Path, monk
         ("[strategy.routes]\nsideways = {momentum = 1.0}\n", "strategy.routes", "unknown regime 'sideways'"),
         ("[strategy.routes]\nranging = {momentum = -1.0}\n", "strategy.routes", "weight must be >= 0"),
         ("[strategy.params]\nastrology = {x = 1}\n", "strategy.params", "unknown strategy ['astrology']"),
+        ("[strategy.params]\nmomentum = {colour = 1}\n", "strategy.params", "params.momentum: unknown ['colour']"),
+        ("[strategy.params]\nbreakout = {volume_bars = 2.5}\n", "strategy.params", "a whole number is needed"),
         ("[exits]\nrules = ['moon']\n", "exits.rules.0", "'stop_loss', 'take_profit'"),
+        ("[marketdata]\nccxt_sources = ['Binance ']\n", "marketdata.ccxt_sources.0", "should match pattern"),
+        ("[alerts]\nwebhook_url = 'http://[bad'\n", "alerts.webhook_url", "not a URL"),
+        ("[alerts]\nwebhook_url = 'ftp://h/x'\n", "alerts.webhook_url", "http:// or https://"),
     ],
 )
 def test_every_referenced_name_exists_at_load(tmp_path: Path, text: str, field: str, allowed: str) -> None:
@@ -259,3 +264,8 @@ def test_accepted_urls_parse_the_same_with_sqlalchemy() -> None:
             "psycopg",
         )
         assert redact(ledger_url(url)) == parsed.render_as_string(hide_password=True)
+
+
+def test_a_fault_drill_that_is_not_a_table_names_the_field(tmp_path: Path) -> None:  # found by the fuzz test
+    with pytest.raises(ConfigurationError, match=r"sim\.fail_first: a table of read method = count"):
+        load_settings(write(tmp_path, "[sim]\nfail_first = 0\n"))

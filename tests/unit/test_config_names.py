@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any, get_args
 
 import pytest
@@ -34,3 +35,8 @@ IDS = ["universe-filters", "candidates", "classifiers", "strategies", "regimes",
 )
 def test_config_names_equal_the_registry(literal: Any, registry: dict[str, object]) -> None:
     assert sorted(get_args(literal)) == sorted(registry)
+
+
+def test_strategy_parameters_equal_the_strategy_fields() -> None:
+    found = {n: {f.name: f.type for f in fields(cls)} for n, cls in strategies.STRATEGIES.items()}
+    assert found == {n: {k: t.__name__ for k, t in table.items()} for n, table in names.STRATEGY_PARAMS.items()}

@@ -24,6 +24,16 @@ ClassifierName = Literal["rules"]
 StrategyName = Literal["trend_following", "mean_reversion", "momentum", "breakout"]
 """``core.strategy.strategies.STRATEGIES``."""
 
+STRATEGY_PARAMS: dict[str, dict[str, type]] = {
+    "trend_following": {
+        "cross_lookback": int, "slope_bars": int, "slope_atr": float, "min_atr_pct": float, "max_atr_pct": float,
+    },
+    "mean_reversion": {"entry_z": float, "max_rsi": float},
+    "breakout": {"min_excess_atr": float, "volume_bars": int},
+    "momentum": {"min_rsi": float, "max_rsi": float},
+}  # fmt: skip
+"""Each strategy's parameters (the fields of its class) and their types, for ``[strategy.params]``."""
+
 RegimeName = Literal["trending_up", "trending_down", "ranging", "volatile", "breakout", "unknown"]
 """``core.strategy.regime.Regime``."""
 

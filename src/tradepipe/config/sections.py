@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from itertools import pairwise
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    StringConstraints,
     ValidationInfo,
     field_validator,
     model_serializer,
     model_validator,
 )
 
+from tradepipe.config import urls
 from tradepipe.config.names import (
+    STRATEGY_PARAMS,
     CandidateFilterName,
     ClassifierName,
     ExitRuleName,
@@ -28,7 +31,7 @@ from tradepipe.config.names import (
     UniverseFilterName,
 )
 from tradepipe.config.strict import no_bool_for_numbers
-from tradepipe.config.urls import redact, redact_any, server_url
+from tradepipe.config.urls import redact, redact_any
 from tradepipe.config.weights import NestedTable
 
 Timeframe = Literal["1m", "5m", "15m", "1h", "4h", "1d"]
@@ -68,12 +71,18 @@ class SimSection(Section):
     @classmethod
     def _known_reads(cls, value: object) -> tuple[tuple[str, int], ...]:
         pairs = value.items() if isinstance(value, dict) else value
-        table = {str(k): v for k, v in pairs}  # type: ignore[attr-defined]
+        if not isinstance(pairs, Iterable) or isinstance(pairs, str) or not all(_is_pair(p) for p in pairs):
+            raise ValueError("a table of read method = count is needed, e.g. {fetch_tickers = 1}")
+        table = {str(k): v for k, v in pairs}
         reads = {"load_markets", "fetch_tickers", "fetch_ohlcv", "fetch_order_book", "fetch_balance", "fetch_my_trades"}
         unknown = sorted(set(table) - reads)
         if unknown or any(not isinstance(n, int) or n < 0 for n in table.values()):
             raise ValueError(f"unknown read method(s) {unknown} or a bad count; allowed: {sorted(reads)}")
         return tuple(sorted(table.items()))
+
+
+def _is_pair(item: object) -> bool:
+    return isinstance(item, tuple | list) and len(item) == 2
 
 
 class PaperSection(Section):
@@ -124,7 +133,7 @@ class MarketDataSection(Section):
     breaker_failures: int = Field(5, ge=1, description="consecutive failures that open a source's circuit")
     breaker_cooldown_s: float = Field(30.0, ge=0, description="seconds an open circuit waits before one probe")
     retry_attempts: int = Field(3, ge=1, le=10, description="attempts per request before falling back")
-    ccxt_sources: tuple[str, ...] = Field(
+    ccxt_sources: tuple[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")], ...] = Field(
         (), description="ccxt exchange ids added as read-only candle sources (reaches the network); empty = none"
     )
     keep_view_bars: int = Field(48, ge=1, description="batch views older than this many bars are deleted")
@@ -210,8 +219,15 @@ class StrategySection(Section):
 
     @field_validator("params")
     @classmethod
-    def _known_params(cls, params: tuple[tuple[str, object], ...]) -> tuple[object, ...]:
+    def _known_params(cls, params: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]) -> tuple[object, ...]:
         _known_strategies("params", (name for name, _ in params))
+        for name, table in params:
+            known = STRATEGY_PARAMS[name]
+            if unknown := sorted({key for key, _ in table} - set(known)):
+                raise ValueError(f"params.{name}: unknown {unknown}; known: {sorted(known)}")
+            for key, value in table:
+                if known[key] is int and not float(value).is_integer():
+                    raise ValueError(f"params.{name}.{key}: a whole number is needed, got {value}")
         return params
 
 
@@ -315,7 +331,7 @@ class ServerSection(Section):
     work_pool: str = Field("tradepipe-process", min_length=1)
     startup_timeout_s: float = Field(180.0, gt=0)
 
-    _database_url = field_validator("database_url")(server_url)
+    _database_url = field_validator("database_url")(urls.server_url)
 
 
 class MetricsSection(Section):
@@ -339,6 +355,8 @@ class AlertsSection(Section):
     drawdown: float = Field(0.15, gt=0, le=1, description="fall of equity from its peak")
     reconciliation_diffs: int = Field(0, ge=0, description="differences left by reconcile above this fire")
     stage_failures: int = Field(0, ge=0, description="failed stages in the run above this fire")
+
+    _webhook_url = field_validator("webhook_url")(urls.webhook_url)
 
 
 class PositionsSection(Section):

@@ -17,6 +17,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from tradepipe.config import urls
 from tradepipe.config.sections import (
     AlertsSection,
     DaskSection,
@@ -39,7 +40,7 @@ from tradepipe.config.sections import (
     StrategySection,
 )
 from tradepipe.config.strict import no_bool_for_numbers
-from tradepipe.config.urls import ledger_url, redact, redact_any
+from tradepipe.config.urls import redact, redact_any
 
 TOML_DATA: ContextVar[dict[str, Any] | None] = ContextVar("TOML_DATA", default=None)
 
@@ -89,7 +90,7 @@ class Settings(BaseSettings):
     def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
         return no_bool_for_numbers(cls.model_fields[str(info.field_name)].annotation, value)
 
-    _database_url = field_validator("database_url")(ledger_url)
+    _database_url = field_validator("database_url")(urls.ledger_url)
 
     @model_serializer(mode="wrap")
     def _redacted(self, handler: SerializerFunctionWrapHandler) -> Any:

@@ -67,6 +67,20 @@ def ledger_url(url: str) -> str:
     return url
 
 
+def webhook_url(url: str) -> str:
+    """An ``http(s)://host/...`` URL to POST alerts to, or empty."""
+    if not url:
+        return url
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        raise ValueError(f"not a URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("an http:// or https:// URL with a host is needed, or empty")
+    return url
+
+
 def server_url(url: str) -> str:
     """A checked Prefect server database URL: empty (SQLite in state_dir) or PostgreSQL."""
     if url and _scheme_and_port(url) not in SERVER_SCHEMES:

@@ -55,7 +55,10 @@ def test_an_unlisted_regime_uses_the_strategies_that_declare_it() -> None:
     [
         ({"routes": {"ranging": {"astrology": 1.0}}}, "unknown strategy \\['astrology'\\]"),
         ({"routes": {"ranging": {"momentum": -1.0}}}, "strategy.routes: routes.ranging.momentum: weight must be >= 0"),
-        ({"params": {"momentum": {"min_rsi": 55, "colour": 1}}}, "strategy.params.momentum: unknown \\['colour'\\]"),
+        (
+            {"params": {"momentum": {"min_rsi": 55, "colour": 1}}},
+            "strategy.params: params.momentum: unknown \\['colour'\\]",
+        ),
         ({"regime_classifier": "crystal_ball"}, "strategy.regime_classifier: Input should be 'rules'"),
     ],
 )
