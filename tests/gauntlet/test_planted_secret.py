@@ -2,7 +2,7 @@
 environment, then every place a secret could leak is searched for them: the run's output (logs), every file in the
 state dir (candle store, wallets, quality reports, caches, Prefect's home with its database of logs, artifacts and
 flow runs), every row of the ledger's tables, and Prefect's flow-run parameters. A config error that names the
-URL must not print the password either. Each place is its own test, so a known leak is one ``xfail(strict=True)``.
+URL must not print the password either. Each place is its own test, so a leak names the place.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from tests.conftest import PG_ADMIN_URL
 ROOT = Path(__file__).resolve().parents[2]
 TRADEPIPE = str(Path(sys.executable).with_name("tradepipe"))
 SECRETS = ("pw-PLANTED-7f3a9c", "key-PLANTED-2b8e41", "sec-PLANTED-9d0c55")  # DB password, API key, API secret
-CONFIG_HELPER = "the config helper (issue 16 item 3) keeps settings and secrets out of flow-run parameters"
 
 Hits = dict[str, list[str]]
 
@@ -97,7 +96,6 @@ def test_the_run_prints_no_secret(planted: dict[str, Hits]) -> None:
     assert planted["output"] == {}
 
 
-@pytest.mark.xfail(strict=True, reason=f"Prefect's database holds the flow-run parameters: {CONFIG_HELPER}")
 def test_no_file_in_the_state_dir_holds_a_secret(planted: dict[str, Hits]) -> None:
     assert planted["state files"] == {}
 
@@ -106,12 +104,10 @@ def test_no_ledger_row_holds_a_secret(planted: dict[str, Hits]) -> None:
     assert planted["ledger"] == {}
 
 
-@pytest.mark.xfail(strict=True, reason=f"the trading-cycle flow takes Settings as a parameter: {CONFIG_HELPER}")
 def test_prefect_flow_run_parameters_hold_no_secret(planted: dict[str, Hits]) -> None:
     assert planted["flow-run parameters"] == {}
 
 
-@pytest.mark.xfail(strict=True, reason="a whole-settings config error echoes every value: the config helper redacts it")
 def test_a_config_error_does_not_print_the_database_password(tmp_path: Path) -> None:
     url = PG_ADMIN_URL.replace("://postgres@", f"://postgres:{SECRETS[0]}@")
     env = secret_env(tmp_path / "state", url) | {"TRADEPIPE_STRATEGY__FAST": "30"}  # >= strategy.slow: refused
