@@ -19,7 +19,6 @@ import contextlib
 import dataclasses
 import json
 import pathlib
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -32,7 +31,7 @@ from tradepipe.adapters.venues.sim_market import stable_seed
 from tradepipe.clock import Clock
 from tradepipe.core.ports import VenueGateway
 from tradepipe.domain.money import to_decimal
-from tradepipe.errors import ConfigurationError, OrderOutcomeUnknown, RateLimited, TransientVenueError, VenueRejected
+from tradepipe.errors import ConfigurationError, OrderOutcomeUnknown, VenueRejected
 
 WALLET_FORMAT = 1
 
@@ -150,20 +149,10 @@ class PaperBroker:
     # --- internals -------------------------------------------------------------
     def _inject(self, method: str) -> None:
         """Raise the account-read fault the plan draws for this call, if any (rate limit, timeout, 5xx)."""
-        if self._roll(self.faults.rate_limit, method):
-            raise RateLimited(f"{self.name} {method}: rate limited (simulated)", retry_after_s=1.0)
-        if self._roll(self.faults.timeout, method) or self._roll(self.faults.server_error, method):
-            raise TransientVenueError(f"{self.name} {method}: timed out (simulated)")
+        self.faults.raise_read_fault(self._rng, self.name, method)
 
     def _timed_out(self, method: str) -> bool:
-        """For create/cancel: raise a rate limit (no effect), or report whether this call times out."""
-        if self._roll(self.faults.rate_limit, method):
-            raise RateLimited(f"{self.name} {method}: rate limited (simulated)")
-        return self._roll(self.faults.timeout, method)
-
-    def _roll(self, table: Mapping[str, float], method: str) -> bool:
-        p = FaultPlan.probability(table, method)
-        return p > 0 and bool(self._rng.random() < p)
+        return self.faults.times_out(self._rng, self.name, method)
 
     def _market(self, symbol: str) -> dict[str, Any]:
         if self._markets is None:

@@ -87,6 +87,26 @@ class FaultPlan:
     def probability(table: Mapping[str, float], method: str) -> float:
         return table.get(method, table.get("*", 0.0))
 
+    def draws(self, rng: np.random.Generator, table: Mapping[str, float], method: str) -> bool:
+        """One seeded draw: does this call of ``method`` meet the fault ``table`` gives it?"""
+        p = self.probability(table, method)
+        return p > 0 and bool(rng.random() < p)
+
+    def raise_read_fault(self, rng: np.random.Generator, venue: str, method: str) -> None:
+        """Raise the rate limit, timeout or 5xx this read call draws, if any (before any effect)."""
+        if self.draws(rng, self.rate_limit, method):
+            raise RateLimited(f"{venue} {method}: rate limited (simulated)", retry_after_s=1.0)
+        if self.draws(rng, self.timeout, method):
+            raise TransientVenueError(f"{venue} {method}: timed out (simulated)")
+        if self.draws(rng, self.server_error, method):
+            raise TransientVenueError(f"{venue} {method}: 503 Service Unavailable (simulated)")
+
+    def times_out(self, rng: np.random.Generator, venue: str, method: str) -> bool:
+        """For create/cancel: raise a rate limit (no effect), or report whether this call times out."""
+        if self.draws(rng, self.rate_limit, method):
+            raise RateLimited(f"{venue} {method}: rate limited (simulated)")
+        return self.draws(rng, self.timeout, method)
+
 
 class SimExchange:
     """A simulated centralised exchange over a ``SimMarket``; see the module docstring."""
@@ -257,22 +277,10 @@ class SimExchange:
                 raise TransientVenueError(
                     f"{self.name} {method}: timed out (simulated blip, call {self._calls[method]})"
                 )
-        if self._roll(self.faults.rate_limit, method):
-            raise RateLimited(f"{self.name} {method}: rate limited (simulated)", retry_after_s=1.0)
-        if self._roll(self.faults.timeout, method):
-            raise TransientVenueError(f"{self.name} {method}: timed out (simulated)")
-        if self._roll(self.faults.server_error, method):
-            raise TransientVenueError(f"{self.name} {method}: 503 Service Unavailable (simulated)")
+        self.faults.raise_read_fault(self._rng, self.name, method)
 
     def _timed_out(self, method: str) -> bool:
-        """For create/cancel: raise a rate limit, or report whether this call times out."""
-        if self._roll(self.faults.rate_limit, method):
-            raise RateLimited(f"{self.name} {method}: rate limited (simulated)")
-        return self._roll(self.faults.timeout, method)
-
-    def _roll(self, table: Mapping[str, float], method: str) -> bool:
-        p = FaultPlan.probability(table, method)
-        return p > 0 and bool(self._rng.random() < p)
+        return self.faults.times_out(self._rng, self.name, method)
 
     def _mid(self, symbol: str, now_ms: int) -> float:
         bar = self.market.bar_index_at(now_ms)
