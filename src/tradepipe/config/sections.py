@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from itertools import pairwise
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    SerializerFunctionWrapHandler,
     StringConstraints,
-    ValidationInfo,
     field_validator,
-    model_serializer,
     model_validator,
 )
 
@@ -30,30 +27,16 @@ from tradepipe.config.names import (
     StrategyName,
     UniverseFilterName,
 )
-from tradepipe.config.strict import no_bool_for_numbers
-from tradepipe.config.urls import redact, redact_any
+from tradepipe.config.strict import StrictRedacted
 from tradepipe.config.weights import NestedTable
 
 Timeframe = Literal["1m", "5m", "15m", "1h", "4h", "1d"]
 
 
-class Section(BaseModel):
+class Section(StrictRedacted, BaseModel):
     """Unknown keys refused, frozen, finite numbers only, no boolean read as a number, passwords redacted."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        return no_bool_for_numbers(cls.model_fields[str(info.field_name)].annotation, value)
-
-    @model_serializer(mode="wrap")
-    def _redacted(self, handler: SerializerFunctionWrapHandler) -> Any:
-        return redact_any(handler(self))
-
-    def __repr_args__(self) -> Any:
-        for name, value in super().__repr_args__():
-            yield name, redact(value) if isinstance(value, str) else value
 
 
 class SimSection(Section):

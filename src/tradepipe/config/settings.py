@@ -8,10 +8,7 @@ from typing import Any, Literal
 
 from pydantic import (
     Field,
-    SerializerFunctionWrapHandler,
-    ValidationInfo,
     field_validator,
-    model_serializer,
     model_validator,
 )
 from pydantic.fields import FieldInfo
@@ -39,8 +36,7 @@ from tradepipe.config.sections import (
     SniperSection,
     StrategySection,
 )
-from tradepipe.config.strict import no_bool_for_numbers
-from tradepipe.config.urls import redact, redact_any
+from tradepipe.config.strict import StrictRedacted
 
 TOML_DATA: ContextVar[dict[str, Any] | None] = ContextVar("TOML_DATA", default=None)
 
@@ -55,7 +51,7 @@ class _TomlDataSource(PydanticBaseSettingsSource):
         return dict(TOML_DATA.get() or {})
 
 
-class Settings(BaseSettings):
+class Settings(StrictRedacted, BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="TRADEPIPE_", env_nested_delimiter="__", extra="forbid", frozen=True, allow_inf_nan=False
     )
@@ -85,21 +81,7 @@ class Settings(BaseSettings):
     metrics: MetricsSection = MetricsSection()
     alerts: AlertsSection = AlertsSection()
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        return no_bool_for_numbers(cls.model_fields[str(info.field_name)].annotation, value)
-
     _database_url = field_validator("database_url")(urls.ledger_url)
-
-    @model_serializer(mode="wrap")
-    def _redacted(self, handler: SerializerFunctionWrapHandler) -> Any:
-        """Dumps (and so Prefect's stored flow-run parameters) never hold a password; the object keeps it."""
-        return redact_any(handler(self))
-
-    def __repr_args__(self) -> Any:
-        for name, value in super().__repr_args__():
-            yield name, redact(value) if isinstance(value, str) else value
 
     @field_validator("state_dir")
     @classmethod
