@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tradepipe.cli.common import ConfigOption, console, err_console, exit_code, load_or_exit
+from tradepipe.cli.common import ConfigOption, console, fail, load_or_exit
 from tradepipe.errors import TradepipeError
 
 
@@ -35,8 +35,7 @@ def backtest(
         with console.status(f"replaying {bars} bars of {symbols} symbol(s)"):
             run = stage.backtest(settings, bars, symbols)
     except TradepipeError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(code=exit_code(exc)) from None
+        fail(exc)
     r = run.result
     plot = stage.write_plot(settings, run, f"cli-seed{run.seed}-{bars}x{symbols}")
     table = Table(title=f"Backtest {run.venue} {', '.join(run.symbols)} ({run.timeframe}, seed {run.seed})")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -28,6 +28,12 @@ def exit_code(exc: TradepipeError) -> int:
     return 2 if isinstance(exc, ConfigurationError | LedgerCorrupted | RunLocked) else 1
 
 
+def fail(exc: TradepipeError) -> NoReturn:
+    """Print ``exc`` as one line on stderr and exit with its ``exit_code``: no traceback."""
+    err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+    raise typer.Exit(code=exit_code(exc)) from None
+
+
 class CommandGroup(TyperGroup):
     """The app's group: a damaged ledger met by any command exits 2 with the message, never a traceback."""
 
@@ -35,8 +41,7 @@ class CommandGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except LedgerCorrupted as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-            raise typer.Exit(code=2) from None
+            fail(exc)
 
 
 def load_or_exit(config: Path | None, overrides: dict[str, Any] | None = None) -> Settings:
@@ -44,8 +49,7 @@ def load_or_exit(config: Path | None, overrides: dict[str, Any] | None = None) -
     try:
         return load_settings(config, overrides)
     except ConfigurationError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(code=2) from None
+        fail(exc)
 
 
 def check_ledger(settings: Settings) -> None:

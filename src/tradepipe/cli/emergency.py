@@ -11,7 +11,7 @@ from tradepipe.cli.common import (
     check_ledger,
     console,
     err_console,
-    exit_code,
+    fail,
     load_or_exit,
     prepare_prefect,
 )
@@ -36,8 +36,7 @@ def emergency_stop(
         with console.status("emergency stop: halting, canceling, closing ..."):
             result = stop_flow(settings=settings, leave_positions=leave_positions, reason=reason)
     except TradepipeError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(code=exit_code(exc)) from None
+        fail(exc)
     console.print(f"[bold red]HALTED[/] (halt #{result['halt_id']}): new entries blocked until `tradepipe resume`")
     console.print(f"canceled {result['canceled']} open order(s); closed {len(result['closed'])} position(s)")
     if result["positions_left"]:

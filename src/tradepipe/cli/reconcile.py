@@ -11,7 +11,7 @@ from tradepipe.cli.common import (
     check_ledger,
     console,
     err_console,
-    exit_code,
+    fail,
     load_or_exit,
     prepare_prefect,
 )
@@ -47,8 +47,7 @@ def reconcile(
         with console.status("reconciling ..."):
             results = reconcile_flow(settings=settings, account=account)
     except TradepipeError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(code=exit_code(exc)) from None
+        fail(exc)
     shown = []
     for name in sorted({r.account for r in results}):
         shown += wiring.ledger(settings).for_account(name).reconciliation_history(len(results))

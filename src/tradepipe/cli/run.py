@@ -14,8 +14,7 @@ from tradepipe.cli.common import (
     ConfigOption,
     check_ledger,
     console,
-    err_console,
-    exit_code,
+    fail,
     load_or_exit,
     prepare_prefect,
 )
@@ -38,8 +37,7 @@ def run(
         with RUN_LOCKS.held(settings.ledger_url):
             _run_cycles(settings, cycles, symbols)
     except (RunLocked, ConfigurationError) as exc:  # another live run holds the ledger; a ledger we cannot lock
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(code=2) from None
+        fail(exc)
 
 
 def _run_cycles(settings: Settings, cycles: int, symbols: int | None) -> None:
@@ -56,8 +54,7 @@ def _run_cycles(settings: Settings, cycles: int, symbols: int | None) -> None:
             try:
                 summary = trading_cycle(settings=settings, max_symbols=symbols)
             except TradepipeError as exc:
-                err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-                raise typer.Exit(code=exit_code(exc)) from None
+                fail(exc)
             progress.console.print(summary_tables(summary.as_dict()))
             progress.advance(bar)
 
