@@ -96,15 +96,19 @@ def run_cycle(settings: Settings) -> Outcome:
         raise AssertionError("unreachable")
 
     try:
-        universe = retried("discover", lambda: discover.discover(settings, ctx))
-        out.rugged_pools = sum(p.rugged for p in universe.pools)
-        out.pool_symbols = {p.symbol for p in universe.pools}
-        fetched = retried("fetch", lambda: fetch.fetch(settings, ctx, universe.batches))
-        checked = gate.gate(settings, ctx, fetched, pools=universe.pools)
-        quality = checked.quality_factor()
-        decisions = retried("evaluate", lambda: evaluate.evaluate(settings, ctx, checked.work, quality))
-        sized = size.size(settings, ctx, decisions, quality, [path for path, _ in checked.work])
-        entries = execute.execute(settings, ctx, sized)
+        try:  # as flows/trading_cycle.py: a failed entry path still runs manage, then fails the cycle
+            universe = retried("discover", lambda: discover.discover(settings, ctx))
+            out.rugged_pools = sum(p.rugged for p in universe.pools)
+            out.pool_symbols = {p.symbol for p in universe.pools}
+            fetched = retried("fetch", lambda: fetch.fetch(settings, ctx, universe.batches))
+            checked = gate.gate(settings, ctx, fetched, pools=universe.pools)
+            quality = checked.quality_factor()
+            decisions = retried("evaluate", lambda: evaluate.evaluate(settings, ctx, checked.work, quality))
+            sized = size.size(settings, ctx, decisions, quality, [path for path, _ in checked.work])
+            entries = execute.execute(settings, ctx, sized)
+        except Exception:
+            manage.manage(settings, ctx)
+            raise
         exits = manage.manage(settings, ctx)
         reconciliations = reconcile.reconcile(settings, ctx)
         summary = report.report(
